@@ -1,0 +1,92 @@
+// The uniform operations every backend gives the runner (DESIGN.md "Backend").
+
+export interface ExecOptions {
+  stdin?: string | Uint8Array;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Run inside this pod's network namespace instead of the node's (path as the node sees it). */
+  netns?: string;
+}
+
+/** One shape for success and failure, as execa does. */
+export interface ExecResult {
+  argv: readonly string[];
+  exitCode: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface NodeFileStat {
+  size: number;
+  mtimeMs: number;
+  isDirectory: boolean;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** Directory holding the CNI plugin binaries to present at /opt/cni/bin. */
+  pluginDir: string;
+  /** Node's pod subnet, e.g. 10.52.1.0/28. */
+  podSubnet: string;
+}
+
+export interface ClusterSpec {
+  runId: string;
+  /** Cell id, unique in the run; part of every name the backend creates. */
+  cellId: string;
+  /** The cell's own work dir; everything on disk lives below it. */
+  workDir: string;
+  nodes: NodeSpec[];
+  /** Extra networks shared by the run's nodes (issue 4: the external segment). */
+  segments?: string[];
+}
+
+/**
+ * A node. Paths are as the node sees them (absolute, e.g. /var/lib/cni/networks/x); backends
+ * confine them to the node's own state and reject escapes.
+ */
+export interface Node {
+  readonly name: string;
+  readonly spec: NodeSpec;
+  /** Time (ms since epoch) the current power-on began; undefined while off. */
+  readonly bootedAtMs: number | undefined;
+  readonly running: boolean;
+
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  readFile(path: string): Promise<Buffer>;
+  writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  truncateFile(path: string, size: number): Promise<void>;
+  removeFile(path: string): Promise<void>;
+  /** undefined when the path does not exist. */
+  stat(path: string): Promise<NodeFileStat | undefined>;
+  /** Names in a directory, [] when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Glob on the node (simple * and ? in the last segments), sorted. */
+  glob(pattern: string): Promise<string[]>;
+
+  /** Power cut: every kernel object of the node dies, the disk stays. */
+  powerOff(): Promise<void>;
+  /** A fresh namespace holder; no boot stages (the runner runs them). */
+  powerOn(): Promise<void>;
+  /** Creates the sandbox network namespace for a pod; returns its path as the node sees it. */
+  createNetns(name: string): Promise<string>;
+  deleteNetns(name: string): Promise<void>;
+  listNetns(): Promise<string[]>;
+}
+
+export interface Cluster extends AsyncDisposable {
+  readonly nodes: readonly Node[];
+  node(name: string): Node;
+  /** Tears everything down; collects every error, never throws for "already gone". */
+  down(): Promise<void>;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Problems that prevent this backend from running here, each with its fix. Empty when ready. */
+  check(): Promise<{ problem: string; fix: string }[]>;
+  up(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;
+}

@@ -1,0 +1,84 @@
+// The only place that turns errors into exit codes and prints them (DESIGN.md exit codes).
+import { parseArgs } from 'node:util';
+import { EXIT, FaultlineError, InvalidInputError, exitCodeFor, formatLocation } from '../errors.ts';
+import type { Command, CommandIO } from './command.ts';
+import { commands } from './commands/index.ts';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: faultline <command> [options]',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'faultline <command> --help' for a command's options.",
+    'Exit codes: 0 as expected, 1 unexpected outcome, 2 invalid input, 3 missing prerequisite or environment failure, 4 internal error.',
+  ].join('\n');
+}
+
+function commandHelp(cmd: Command): string {
+  const lines = [`usage: ${cmd.usage}`, '', cmd.summary];
+  const opts = Object.entries(cmd.options);
+  if (opts.length) {
+    lines.push('', 'options:');
+    for (const [name, o] of opts) lines.push(`  --${name}${o.type === 'string' ? ' <value>' : ''}${o.multiple ? ' (repeatable)' : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], io?: Partial<CommandIO>): Promise<number> {
+  const out = io?.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const err = io?.err ?? ((l: string) => process.stderr.write(l + '\n'));
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    err(`faultline: ${sig} received, cleaning up (send again to wait less; SIGKILL leaves work for 'faultline gc')`);
+    controller.abort(new FaultlineError('interrupted', `interrupted by ${sig}`));
+  };
+  const installSignals = !io?.signal;
+  if (installSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const signal = io?.signal ?? controller.signal;
+  try {
+    const [name, ...rest] = argv;
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      out(usage());
+      return name ? EXIT.ok : EXIT.invalidInput;
+    }
+    if (name === '--version') {
+      out((await import('../version.ts')).FAULTLINE_VERSION);
+      return EXIT.ok;
+    }
+    const cmd = commands.find((c) => c.name === name);
+    if (!cmd) throw new FaultlineError('usage', `unknown command '${name}'\n\n${usage()}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      out(commandHelp(cmd));
+      return EXIT.ok;
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new FaultlineError('usage', `${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}\nusage: ${cmd.usage}`);
+    }
+    return await cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { out, err, signal });
+  } catch (e) {
+    const code = exitCodeFor(e);
+    if (e instanceof InvalidInputError) {
+      for (const p of e.problems) err(`error: ${formatLocation(p.location)}: ${p.message}`);
+    } else if (e instanceof FaultlineError) {
+      err(`error: ${e.location ? formatLocation(e.location) + ': ' : ''}${e.message}`);
+      if (e.hint) err(`hint: ${e.hint}`);
+    } else {
+      err(`internal error (a bug in faultline, please report it): ${(e as Error)?.stack ?? String(e)}`);
+    }
+    return code;
+  } finally {
+    if (installSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// Every step kind a scenario may use. Add a fault: write its file, list it here.
+import type { Schema } from '../scenario/schema-dsl.ts';
+import type { FaultDef } from './registry.ts';
+
+export const faults: FaultDef<any>[] = [];
+
+export function faultSchemas(): Record<string, Schema<any>> {
+  return Object.fromEntries(faults.map((f) => [f.name, f.params]));
+}
+
+export function getFault(name: string): FaultDef<any> {
+  const f = faults.find((x) => x.name === name);
+  if (!f) throw new Error(`no fault named ${name}`);
+  return f;
+}

@@ -1,0 +1,56 @@
+// The run report. report.json is a public interface (README "Report format"): add fields, never
+// rename or remove them.
+import type { AssertionResult, TimelineEntry } from '../runner/timeline.ts';
+
+export type Outcome = 'passed' | 'failed' | 'xfail' | 'xpass' | 'error';
+
+export interface CellReport {
+  /** Unique in the run: "<scenario>[dim=value,...]". */
+  id: string;
+  scenario: string;
+  scenarioFile: string;
+  matrix: Record<string, string>;
+  outcome: Outcome;
+  /** One line: why this outcome (expected bug reproduced, regression, harness error...). */
+  reason: string;
+  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string };
+  assertions: AssertionResult[];
+  warnings: string[];
+  /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
+  stack: {
+    profile: string;
+    cni: { version: string; source: string; dir: string; sha256: Record<string, string> };
+    runtime: string;
+    substitutions: { plugin: string; standIn: string; why: string }[];
+    conflistCniVersion: string;
+  };
+  seed: number;
+  durationMs: number;
+  error?: { message: string; code: string };
+  timeline: TimelineEntry[];
+  /** Paths relative to the report dir. */
+  artifacts: string[];
+}
+
+export interface RunReport {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  faultlineVersion: string;
+  host: { hostname: string; kernel: string; cores: number };
+  argv: string[];
+  outDir: string;
+  summary: Record<Outcome, number> & { total: number; asExpected: boolean };
+  cells: CellReport[];
+}
+
+/** Optional hooks: a reporter implements only what it needs (vitest style). */
+export interface Reporter {
+  onRunStart?(info: { runId: string; outDir: string; cells: { id: string }[] }): void | Promise<void>;
+  onCellStart?(cell: { id: string }): void | Promise<void>;
+  onProgress?(cellId: string, message: string): void | Promise<void>;
+  onCellEnd?(cell: CellReport): void | Promise<void>;
+  /** File reporters write their whole document here and return the path they wrote. */
+  onRunEnd?(report: RunReport): void | Promise<string | void>;
+}
