@@ -1,8 +1,13 @@
 // Every assertion/invariant kind a scenario may use. Add one: write its file, list it here.
 import type { Schema } from '../scenario/schema-dsl.ts';
 import type { AssertionDef } from './registry.ts';
+import { ipHeadroom } from './ip-headroom.ts';
+import { noLeakedReservations } from './no-leaked-reservations.ts';
+import { noOrphanDevices } from './no-orphan-devices.ts';
+import { podsRunning } from './pods-running.ts';
+import { staleStateClearedOnBoot } from './stale-state-cleared-on-boot.ts';
 
-export const assertions: AssertionDef<any>[] = [];
+export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot];
 
 export function assertionSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(assertions.map((a) => [a.name, a.params]));

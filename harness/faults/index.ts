@@ -1,8 +1,10 @@
 // Every step kind a scenario may use. Add a fault: write its file, list it here.
 import type { Schema } from '../scenario/schema-dsl.ts';
 import type { FaultDef } from './registry.ts';
+import { hardReboot } from './hard-reboot.ts';
+import { wait } from './wait.ts';
 
-export const faults: FaultDef<any>[] = [];
+export const faults: FaultDef<any>[] = [hardReboot, wait];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

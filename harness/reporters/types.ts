@@ -13,6 +13,8 @@ export interface CellReport {
   outcome: Outcome;
   /** One line: why this outcome (expected bug reproduced, regression, harness error...). */
   reason: string;
+  /** passed and xfail, or an error the scenario expected. */
+  asExpected: boolean;
   expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string };
   assertions: AssertionResult[];
   warnings: string[];

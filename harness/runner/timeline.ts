@@ -94,6 +94,9 @@ export type TimelineEntry =
   | { at: number; kind: 'warning'; message: string }
   | { at: number; kind: 'verdict'; result: AssertionResult };
 
+/** An entry without its timestamp (distributes over the union). */
+export type TimelineInput = TimelineEntry extends infer E ? (E extends TimelineEntry ? Omit<E, 'at'> : never) : never;
+
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
   readonly warnings: string[] = [];
@@ -104,7 +107,7 @@ export class Timeline {
     return Date.now() - this.startedAt;
   }
 
-  add<E extends TimelineEntry>(entry: Omit<E, 'at'> & { kind: E['kind'] }): number {
+  add(entry: TimelineInput): number {
     this.entries.push({ ...entry, at: this.now() } as TimelineEntry);
     return this.entries.length - 1;
   }

@@ -146,15 +146,20 @@ export function array<T>(items: Schema<T>, opts: { description?: string; minItem
 }
 
 type Field<T> = { schema: Schema<T>; required: boolean; default?: T };
-export function req<T>(schema: Schema<T>): Field<T> {
+type ReqField<T> = { schema: Schema<T>; required: true };
+type OptField<T> = { schema: Schema<T>; required: false };
+type DefField<T> = { schema: Schema<T>; required: false; default: T };
+export function req<T>(schema: Schema<T>): ReqField<T> {
   return { schema, required: true };
 }
-export function opt<T>(schema: Schema<T>, dflt?: T): Field<T> {
+export function opt<T>(schema: Schema<T>): OptField<T>;
+export function opt<T>(schema: Schema<T>, dflt: T): DefField<T>;
+export function opt<T>(schema: Schema<T>, dflt?: T): OptField<T> | DefField<T> {
   return dflt === undefined ? { schema, required: false } : { schema, required: false, default: dflt };
 }
 
 type Fields = Record<string, Field<any>>;
-type ReqKeys<F extends Fields> = { [K in keyof F]: F[K] extends { required: true } ? K : F[K] extends { default: unknown } ? K : never }[keyof F];
+type ReqKeys<F extends Fields> = { [K in keyof F]: F[K] extends { required: true } ? K : F[K] extends { default: any } ? K : never }[keyof F];
 type OptKeys<F extends Fields> = Exclude<keyof F, ReqKeys<F>>;
 type FieldType<X> = X extends Field<infer T> ? T : never;
 export type ObjectOf<F extends Fields> = { [K in ReqKeys<F>]: FieldType<F[K]> } & { [K in OptKeys<F>]?: FieldType<F[K]> };

@@ -1,0 +1,30 @@
+// A host-local reservation is leaked when its owner (container id + ifname) is not a live
+// attachment, or when its file cannot be read.
+import * as s from '../scenario/schema-dsl.ts';
+import { defineAssertion, fail, pass } from './registry.ts';
+import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../runner/timeline.ts';
+
+export const noLeakedReservations = defineAssertion({
+  name: 'no-leaked-reservations',
+  description: 'Every host-local reservation belongs to a live attachment.',
+  params: s.object({ node: nodeParam, network: s.opt(s.string({ description: 'Only this network (default: all).' })) }),
+  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
+  evaluate(_ctx, snapshot, p) {
+    const evidence: Evidence[] = [];
+    let total = 0;
+    for (const n of selectNodes(snapshot, p.node)) {
+      const live = new Set(n.attachments.map((a) => `${a.containerId}/${a.ifName}`));
+      for (const r of n.reservations) {
+        if (p.network && r.network !== p.network) continue;
+        total++;
+        if (r.unreadable) {
+          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})`, node: n.node, file: r.file });
+        } else if (!live.has(`${r.containerId}/${r.ifName ?? ''}`) && !(r.ifName === undefined && [...live].some((k) => k.startsWith(`${r.containerId}/`)))) {
+          evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName });
+        }
+      }
+    }
+    return evidence.length ? fail(evidence) : pass([{ summary: `${total} reservation(s), all owned by live attachments` }]);
+  },
+});

@@ -1,0 +1,38 @@
+// Harvester PR #1035's test plan: after a reboot, the state directory is absent or holds only files
+// newer than the boot. (A directory mtime proves nothing: it changes whenever a file is added.)
+import * as s from '../scenario/schema-dsl.ts';
+import { defineAssertion, fail, pass, unknown } from './registry.ts';
+import { checkNodeName } from './node-filter.ts';
+import type { Evidence } from '../runner/timeline.ts';
+
+export const staleStateClearedOnBoot = defineAssertion({
+  name: 'stale-state-cleared-on-boot',
+  description: 'After the last boot, the directory is absent or holds only files newer than the boot.',
+  params: s.object({
+    path: s.opt(s.string({ description: 'Directory on the node.' }), '/var/lib/cni/networks/k8s-pod-network'),
+    node: s.opt(s.string({ pattern: /^node-\d+$/, description: 'Only this node (default: every node that rebooted).' })),
+  }),
+  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
+  async evaluate(ctx, _snapshot, p) {
+    const evidence: Evidence[] = [];
+    const judged: string[] = [];
+    for (const node of ctx.cluster.nodes) {
+      if (p.node && node.name !== p.node) continue;
+      const rebooted = ctx.timeline.entries.some((e) => e.kind === 'step' && e.step === 'hard-reboot' && e.detail.includes(node.name));
+      if (!rebooted || node.bootedAtMs === undefined) continue;
+      judged.push(node.name);
+      const dir = p.path!;
+      for (const name of (await node.list(dir)).sort()) {
+        if (name === 'lock') continue; // host-local's flock file carries no state
+        const st = await node.stat(`${dir}/${name}`);
+        if (st && st.mtimeMs < node.bootedAtMs) {
+          evidence.push({ summary: `${node.name}: ${dir}/${name} predates the boot by ${((node.bootedAtMs - st.mtimeMs) / 1000).toFixed(1)} s`, node: node.name, file: `${dir}/${name}` });
+        }
+      }
+    }
+    if (!judged.length) return unknown('no node was rebooted, nothing to judge');
+    return evidence.length ? fail(evidence) : pass([{ summary: `${judged.join(', ')}: ${dir(p.path!)} holds nothing older than the last boot` }]);
+  },
+});
+
+const dir = (p: string) => p;

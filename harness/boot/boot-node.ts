@@ -1,0 +1,30 @@
+// A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, then
+// the kubelet reconciling desired pods with new sandboxes.
+import type { Node } from '../backends/types.ts';
+import type { ResolvedStack } from '../profiles/types.ts';
+import type { Timeline } from '../runner/timeline.ts';
+import type { PodManager } from '../pods/pod-manager.ts';
+import { planStages } from './yip-stages.ts';
+import { renderConflist } from '../runner/stack.ts';
+
+export async function bootNode(node: Node, stack: ResolvedStack, timeline: Timeline, pods: PodManager): Promise<void> {
+  const plan = planStages(stack.profile.stageFiles);
+  for (const w of plan.warnings) timeline.warn(w);
+  for (const step of plan.steps) {
+    if (step.if !== undefined) {
+      const cond = await node.exec(['sh', '-c', step.if]);
+      if (cond.exitCode !== 0) continue;
+    }
+    for (const cmd of step.commands) {
+      // Stage commands are the release's own file content (profile data), run as yip runs them.
+      const r = await node.exec(['sh', '-c', cmd]);
+      timeline.add({ kind: 'op', op: `stage ${step.stage}`, node: node.name, result: r.exitCode === 0 ? 'ok' : 'error', durationMs: r.durationMs, detail: { name: step.name, command: cmd }, ...(r.exitCode !== 0 ? { error: r.stderr.trim() } : {}) });
+    }
+  }
+  // Secondary networks are API objects (NetworkAttachmentDefinitions), not files in net.d.
+  for (const net of stack.profile.networks.filter((n) => !n.secondary)) {
+    const list = renderConflist(net, node.spec.podSubnet, stack.conflistCniVersion);
+    await node.writeFile(`/etc/cni/net.d/${net.file}`, JSON.stringify(list, null, 2) + '\n', 0o644);
+  }
+  await pods.reconcile(node);
+}

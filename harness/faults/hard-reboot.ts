@@ -1,0 +1,33 @@
+// Power cut and boot: every kernel object of the node dies, the disk stays; then the boot runs
+// (stage files, CNI daemon, runtime, kubelet reconcile with new sandboxes). Nobody calls DEL for the
+// sandboxes that died.
+import * as s from '../scenario/schema-dsl.ts';
+import { defineFault } from './registry.ts';
+
+export const hardReboot = defineFault({
+  name: 'hard-reboot',
+  description: 'Cut the power of a node and boot it again, `repeat` times.',
+  params: s.object({
+    node: s.req(s.string({ pattern: /^node-\d+$/ })),
+    repeat: s.opt(s.integer({ min: 1, max: 100 }), 1),
+    downMs: s.opt(s.integer({ min: 0, max: 60_000, description: 'Time powered off before the boot.' }), 0),
+  }),
+  validate: (p, sc) => (sc.nodeNames.includes(p.node) ? undefined : `unknown node '${p.node}'; the cluster has ${sc.nodeNames.join(', ')}`),
+  async run(ctx, p) {
+    const node = ctx.cluster.node(p.node);
+    const results: string[] = [];
+    for (let i = 1; i <= p.repeat!; i++) {
+      ctx.signal.throwIfAborted();
+      await node.powerOff();
+      ctx.pods.onPowerOff(node);
+      if (p.downMs) await new Promise((r) => setTimeout(r, p.downMs));
+      await node.powerOn();
+      await ctx.boot(node);
+      const pods = ctx.pods.pods(node.name);
+      results.push(`#${i}: ${pods.filter((x) => x.phase === 'running').length}/${ctx.pods.desired(node.name).length} pods running`);
+      ctx.progress(`hard-reboot ${p.node} ${i}/${p.repeat}: ${results.at(-1)}`);
+      if (i < p.repeat!) await ctx.observe(`hard-reboot ${p.node} #${i}`);
+    }
+    return `${p.node}: ${results.join('; ')}`;
+  },
+});

@@ -1,0 +1,26 @@
+// A snapshot of a node after a step: what the disk, the kernel and the runtime say.
+import type { Node } from '../backends/types.ts';
+import type { NodeSnapshot } from '../runner/timeline.ts';
+import type { PodManager } from '../pods/pod-manager.ts';
+import { readReservations } from './reservations.ts';
+import { readLinks } from './links.ts';
+import { readHeadroom } from './headroom.ts';
+import { readCacheEntries } from '../runtime/cache.ts';
+import { nodeRuntimeIo } from '../pods/node-io.ts';
+import { readIptablesChains } from './iptables.ts';
+
+export async function observeNode(node: Node, pods: PodManager): Promise<NodeSnapshot> {
+  const reservations = await readReservations(node);
+  const attachments = pods.attachments(node.name);
+  const snap: NodeSnapshot = { node: node.name, running: node.running, reservations, attachments, links: [], netns: [] };
+  if (node.bootedAtMs !== undefined) snap.bootedAtMs = node.bootedAtMs;
+  snap.cache = await readCacheEntries(nodeRuntimeIo(node).cacheFs, '/var/lib/cni');
+  snap.headroom = await readHeadroom(node, reservations);
+  if (node.running) {
+    const { links, netns } = await readLinks(node);
+    snap.links = links;
+    snap.netns = netns;
+    snap.iptables = await readIptablesChains(node);
+  }
+  return snap;
+}

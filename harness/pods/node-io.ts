@@ -1,0 +1,22 @@
+// Adapts a node to the runtime's needs: plugins execute inside the node's namespaces, the result
+// cache lives on the node's own disk.
+import type { Node } from '../backends/types.ts';
+import type { CacheFs, Invoker } from '../runtime/types.ts';
+
+export function nodeRuntimeIo(node: Node): { invoker: Invoker; cacheFs: CacheFs } {
+  const invoker: Invoker = async (req) => {
+    const r = await node.exec([req.pluginPath], { env: req.env, stdin: req.stdin });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs };
+  };
+  const cacheFs: CacheFs = {
+    readFile: (p) => node.readFile(p),
+    writeFile: (p, d, mode) => node.writeFile(p, d, mode),
+    removeFile: (p) => node.removeFile(p),
+    list: (d) => node.list(d),
+    mkdir: async (p, mode) => {
+      const r = await node.exec(['install', '-d', '-m', mode.toString(8), p]);
+      if (r.exitCode !== 0) throw new Error(`mkdir ${p} on ${node.name}: ${r.stderr.trim()}`);
+    },
+  };
+  return { invoker, cacheFs };
+}

@@ -1,0 +1,71 @@
+// Loads stack profiles (profiles/<kind>/<version>.yaml): what a named release means concretely.
+// Adding a release is adding a file here; no code changes.
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import * as s from '../scenario/schema-dsl.ts';
+import { FaultlineError, InvalidInputError } from '../errors.ts';
+import { REPO_ROOT } from '../version.ts';
+import type { StackProfile } from './types.ts';
+
+export const PROFILES_ROOT = path.join(REPO_ROOT, 'profiles');
+
+const conflistSchema = s.object({
+  name: s.req(s.string({ minLength: 1 })),
+  cniVersion: s.req(s.string({ pattern: /^\d+\.\d+\.\d+$/ })),
+  disableCheck: s.opt(s.boolean()),
+  disableGC: s.opt(s.boolean()),
+  plugins: s.req(s.array(s.record(s.json()), { minItems: 1 })),
+});
+
+export const stackProfileSchema = s.object({
+  name: s.req(s.string({ minLength: 1 })),
+  description: s.req(s.string({ minLength: 1 })),
+  references: s.opt(s.array(s.string()), []),
+  cni: s.req(s.string({ minLength: 1, description: 'Default plugin version (system, sid, x.y.z).' })),
+  runtime: s.req(s.string({ minLength: 1, description: 'Default runtime profile (profiles/runtime/<name>.yaml).' })),
+  substitutions: s.opt(s.array(s.object({ plugin: s.req(s.string()), standIn: s.req(s.string()), why: s.req(s.string()) })), []),
+  networks: s.req(s.array(s.object({
+    file: s.req(s.string({ pattern: /^[A-Za-z0-9._-]+\.(conflist|conf)$/ })),
+    secondary: s.opt(s.boolean(), false),
+    conflist: s.req(conflistSchema),
+  }), { minItems: 1 })),
+  stageFiles: s.opt(s.array(s.object({ path: s.req(s.string()), source: s.req(s.string()), content: s.req(s.string()) })), []),
+});
+
+export async function listStackProfiles(root = PROFILES_ROOT): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of await readdir(root, { withFileTypes: true })) {
+    if (!dir.isDirectory() || dir.name === 'runtime') continue;
+    for (const f of await readdir(path.join(root, dir.name))) {
+      if (f.endsWith('.yaml')) out.push(`${dir.name}/${f.slice(0, -5)}`);
+    }
+  }
+  return out.sort();
+}
+
+export async function loadStackProfile(name: string, root = PROFILES_ROOT): Promise<StackProfile> {
+  if (!/^[a-z0-9][a-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new FaultlineError('invalid-input', `stack profile name '${name}' must look like kind/version (e.g. harvester/v1.4.3)`);
+  }
+  const file = path.join(root, `${name}.yaml`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    const known = await listStackProfiles(root);
+    throw new FaultlineError('invalid-input', `unknown stack profile '${name}' (no ${path.relative(process.cwd(), file)}); known: ${known.join(', ')}`);
+  }
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { filename: file });
+  } catch (e) {
+    const mark = (e as { mark?: { line: number; column: number } }).mark;
+    throw new InvalidInputError([{ location: { file, ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}) }, message: (e as Error).message.split('\n')[0]! }]);
+  }
+  const problems: s.Problem[] = [];
+  const v = stackProfileSchema.validate(doc, [], problems);
+  if (!v) throw new InvalidInputError(problems.map((p) => ({ location: { file }, message: `${p.path.join('.') || '(top)'}: ${p.message}` })));
+  if (v.name !== name) throw new InvalidInputError([{ location: { file }, message: `name '${v.name}' does not match the file's place ('${name}')` }]);
+  return { ...v, file } as StackProfile;
+}

@@ -1,0 +1,207 @@
+// One matrix cell from start to verdict: resolve the stack, build the cluster, boot, run the steps
+// with an observation (and invariants) after each, judge, and always tear down.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Backend, Cluster, Node } from '../backends/types.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { CellReport } from '../reporters/types.ts';
+import type { AssertionResult, NodeSnapshot } from './timeline.ts';
+import { Timeline } from './timeline.ts';
+import type { CellContext } from './context.ts';
+import { resolveStack, type StackSelection } from './stack.ts';
+import { PodManager } from '../pods/pod-manager.ts';
+import { bootNode } from '../boot/boot-node.ts';
+import { observeNode } from '../observe/snapshot.ts';
+import { getFault } from '../faults/index.ts';
+import { getAssertion } from '../assertions/index.ts';
+import { asExpected, decideOutcome, type CellExpectation } from './outcome.ts';
+import { createRng } from '../util/rng.ts';
+import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
+import { FaultlineError, errorMessage } from '../errors.ts';
+import type { ResolvedStack } from '../profiles/types.ts';
+
+export interface CellPlan {
+  index: number;
+  id: string;
+  scenario: Scenario;
+  values: Record<string, string>;
+  stack: StackSelection;
+  expectation: CellExpectation;
+}
+
+export interface CellEnv {
+  runId: string;
+  backend: Backend;
+  /** The run's work dir; the cell's state lives below it. */
+  workDir: string;
+  reportDir: string;
+  seed: number;
+  signal: AbortSignal;
+  progress(cellId: string, message: string): void;
+}
+
+/** Node names and subnets: node-i gets the i-th subnet of the pod CIDR. */
+export function nodeLayout(scenario: Scenario): { name: string; podSubnet: string }[] {
+  const parent = parseCidr(scenario.cluster.podCIDR)!;
+  return Array.from({ length: scenario.cluster.nodes }, (_, i) => ({ name: `node-${i + 1}`, podSubnet: formatCidr(subnetAt(parent, scenario.cluster.nodeMask, i)) }));
+}
+
+export function cellSlug(plan: CellPlan): string {
+  return `${String(plan.index).padStart(2, '0')}-${plan.id.replace(/[^A-Za-z0-9.=-]+/g, '_').replace(/_+$/, '')}`.slice(0, 100);
+}
+
+export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport> {
+  const started = Date.now();
+  const timeline = new Timeline();
+  const slug = cellSlug(plan);
+  const artifactsDir = path.join(env.reportDir, 'artifacts', slug);
+  const results: AssertionResult[] = [];
+  let stack: ResolvedStack | undefined;
+  let cluster: Cluster | undefined;
+  let harnessError: FaultlineError | Error | undefined;
+  const progress = (m: string) => env.progress(plan.id, m);
+
+  try {
+    env.signal.throwIfAborted();
+    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress });
+    const resolved = stack;
+    cluster = await env.backend.up(
+      {
+        runId: env.runId,
+        cellId: slug,
+        workDir: path.join(env.workDir, 'cells', slug),
+        nodes: nodeLayout(plan.scenario).map((n) => ({ ...n, pluginDir: resolved.plugins.dir })),
+      },
+      env.signal,
+    );
+    const c = cluster;
+    const pods = new PodManager(c.nodes, resolved, timeline, createRng(env.seed).fork(plan.id), plan.scenario.workload);
+    const invariantState = new Map<string, AssertionResult>();
+
+    const ctx: CellContext = {
+      scenario: plan.scenario,
+      matrix: plan.values,
+      stack: resolved,
+      cluster: c,
+      timeline,
+      pods,
+      signal: env.signal,
+      artifactsDir,
+      seed: env.seed,
+      progress,
+      async observe(after) {
+        const nodes: NodeSnapshot[] = await Promise.all(c.nodes.map((n) => observeNode(n, pods)));
+        timeline.add({ kind: 'observation', after, nodes });
+        return nodes;
+      },
+      boot: (node: Node) => bootNode(node, resolved, timeline, pods),
+      async checkInvariants(after) {
+        const snap = timeline.lastObservation()?.nodes ?? (await ctx.observe(after));
+        let ok = true;
+        for (const inv of plan.scenario.invariants) {
+          if (invariantState.get(inv.name)?.status === 'fail') continue; // keep the first violation
+          const j = await judge(ctx, snap, inv.kind, inv.params);
+          const at = timeline.add({ kind: 'verdict', result: { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence } });
+          const res: AssertionResult = { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence, ...(j.status === 'fail' ? { firstViolationAt: at } : {}) };
+          if (j.status === 'fail') res.evidence = [{ summary: `first violated after: ${after}` }, ...j.evidence];
+          if (j.status !== 'pass' || !invariantState.has(inv.name)) invariantState.set(inv.name, res);
+          if (j.status === 'fail') ok = false;
+        }
+        return ok;
+      },
+    };
+
+    progress(`booting ${c.nodes.length} node(s) (${resolved.profile.name}, plugins ${resolved.plugins.version}, ${resolved.runtime.name})`);
+    for (const node of c.nodes) await ctx.boot(node);
+    await ctx.observe('boot');
+    await ctx.checkInvariants('boot');
+
+    for (const [i, step] of plan.scenario.steps.entries()) {
+      env.signal.throwIfAborted();
+      const fault = getFault(step.kind);
+      const t0 = Date.now();
+      progress(`step ${i + 1}/${plan.scenario.steps.length}: ${step.kind}`);
+      try {
+        const detail = await fault.run(ctx, step.params);
+        timeline.add({ kind: 'step', index: i, step: step.kind, detail, result: 'ok', durationMs: Date.now() - t0 });
+      } catch (e) {
+        timeline.add({ kind: 'step', index: i, step: step.kind, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
+        throw e;
+      }
+      await ctx.observe(`step ${i + 1}: ${step.kind}`);
+      await ctx.checkInvariants(`step ${i + 1}: ${step.kind}`);
+    }
+
+    results.push(...invariantState.values());
+    const final = timeline.lastObservation()!.nodes;
+    for (const a of plan.scenario.assertions) {
+      const j = await judge(ctx, final, a.kind, a.params);
+      const res: AssertionResult = { name: a.name, phase: 'end', status: j.status, evidence: j.evidence };
+      timeline.add({ kind: 'verdict', result: res });
+      results.push(res);
+    }
+  } catch (e) {
+    harnessError = e instanceof Error ? e : new Error(String(e));
+  } finally {
+    if (cluster) {
+      await dumpNodeState(cluster, artifactsDir).catch((e) => timeline.warn(`could not save node state: ${errorMessage(e)}`));
+      await cluster.down().catch((e) => timeline.warn(`teardown: ${errorMessage(e)}`));
+    }
+  }
+
+  const aborted = env.signal.aborted;
+  const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : errorMessage(harnessError)) : undefined;
+  const { outcome, reason } = decideOutcome(results, plan.expectation, errText);
+  return {
+    id: plan.id,
+    scenario: plan.scenario.name,
+    scenarioFile: plan.scenario.file,
+    matrix: plan.values,
+    outcome,
+    reason,
+    asExpected: asExpected(outcome, plan.expectation),
+    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}) },
+    assertions: results,
+    warnings: timeline.warnings,
+    stack: {
+      profile: stack?.profile.name ?? plan.stack.profile,
+      cni: stack ? { version: stack.plugins.version, source: stack.plugins.source, dir: stack.plugins.dir, sha256: stack.plugins.sha256 } : { version: plan.stack.cni ?? '?', source: '', dir: '', sha256: {} },
+      runtime: stack?.runtime.name ?? plan.stack.runtime ?? '?',
+      substitutions: stack?.profile.substitutions ?? [],
+      conflistCniVersion: stack?.conflistCniVersion ?? plan.stack.cniVersion ?? '?',
+    },
+    seed: env.seed,
+    durationMs: Date.now() - started,
+    ...(harnessError ? { error: { message: errText!, code: harnessError instanceof FaultlineError ? harnessError.code : 'internal' } } : {}),
+    timeline: timeline.entries,
+    artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
+  };
+}
+
+/** A judge that throws yields unknown, never a pass. */
+async function judge(ctx: CellContext, snap: NodeSnapshot[], kind: string, params: Record<string, unknown>) {
+  try {
+    return await getAssertion(kind).evaluate(ctx, snap, params);
+  } catch (e) {
+    return { status: 'unknown' as const, evidence: [{ summary: `${kind} could not judge: ${errorMessage(e)}` }] };
+  }
+}
+
+/** Copies each node's persistent state (what survives a reboot) into the report. */
+async function dumpNodeState(cluster: Cluster, dir: string): Promise<void> {
+  const walk = async (node: Node, nodePath: string, dest: string): Promise<void> => {
+    for (const name of await node.list(nodePath)) {
+      const p = `${nodePath}/${name}`;
+      const st = await node.stat(p);
+      if (!st) continue;
+      if (st.isDirectory) await walk(node, p, path.join(dest, name));
+      else {
+        await mkdir(dest, { recursive: true });
+        await writeFile(path.join(dest, name), await node.readFile(p));
+      }
+    }
+  };
+  for (const node of cluster.nodes) {
+    for (const root of ['/var/lib/cni', '/etc/cni', '/var/log']) await walk(node, root, path.join(dir, node.name, root));
+  }
+}
