@@ -1,0 +1,344 @@
+// `faultline doctor`: every prerequisite, with the fix for each missing one. Exit 0 when everything
+// required is there, 3 otherwise. Optional checks (other backends) never fail it.
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { EXIT } from '../../errors.ts';
+import { cniCacheDir, listEntries } from '../../cni-versions/cache.ts';
+import type { Command } from '../command.ts';
+
+export type CheckStatus = 'ok' | 'missing' | 'optional';
+
+export interface Check {
+  name: string;
+  /** ok: present; missing: required and absent; optional: absent but only other backends need it. */
+  status: CheckStatus;
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  /** Environment to look in (PATH, DOCKER_HOST, FAULTLINE_KIND_BINARY, FAULTLINE_CACHE_DIR, ...). */
+  env?: NodeJS.ProcessEnv;
+  /** Where Debian installs the CNI plugins. */
+  systemCniDir?: string;
+  uid?: number;
+  nodeVersion?: string;
+  /** Searched after PATH (a non-root PATH often lacks the sbin dirs). */
+  extraDirs?: readonly string[];
+}
+
+const MIN_NODE = [20, 5] as const;
+const SBIN = ['/usr/sbin', '/sbin'] as const;
+
+/** The binaries the local backend runs, and the Debian package of each. */
+export const REQUIRED_BINARIES: Readonly<Record<string, string>> = {
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  setpriv: 'util-linux',
+  ip: 'iproute2',
+  iptables: 'iptables',
+};
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let child;
+    try {
+      child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    } catch (e) {
+      resolve({ code: 127, stdout: '', stderr: (e as Error).message });
+      return;
+    }
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr || e.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** A binary on PATH (plus the sbin dirs a non-root PATH often lacks), or undefined. */
+export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env, extraDirs: readonly string[] = SBIN): string | undefined {
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  for (const extra of extraDirs) if (!dirs.includes(extra)) dirs.push(extra);
+  for (const d of dirs) {
+    const p = join(d, name);
+    try {
+      if (statSync(p).isFile()) {
+        accessSync(p, constants.X_OK);
+        return p;
+      }
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0]?.trim() ?? '';
+}
+
+/** GET /_ping on a Docker-API unix socket. */
+function ping(socketPath: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ ok: res.statusCode === 200, detail: `HTTP ${res.statusCode} ${body.trim().slice(0, 40)}` }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (e) => resolve({ ok: false, detail: e.message }));
+    req.end();
+  });
+}
+
+function socketFrom(dockerHost: string | undefined): string | undefined {
+  if (!dockerHost) return undefined;
+  return dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
+}
+
+function checkRoot(uid: number): Check {
+  return uid === 0
+    ? { name: 'root', status: 'ok', required: true, detail: 'running as root' }
+    : {
+        name: 'root',
+        status: 'missing',
+        required: true,
+        detail: `running as uid ${uid}; nodes need new namespaces, mounts and iptables`,
+        fix: 'run faultline as root (sudo -E faultline ...)',
+      };
+}
+
+function checkNode(version: string): Check {
+  const [maj = 0, min = 0] = version.replace(/^v/, '').split('.').map(Number);
+  const ok = maj > MIN_NODE[0] || (maj === MIN_NODE[0] && min >= MIN_NODE[1]);
+  return ok
+    ? { name: 'node', status: 'ok', required: true, detail: `Node.js ${version}` }
+    : {
+        name: 'node',
+        status: 'missing',
+        required: true,
+        detail: `Node.js ${version}; faultline needs >= ${MIN_NODE.join('.')}`,
+        fix: 'install Node.js 20.5 or newer (e.g. the nodejs package of your distribution or nodesource)',
+      };
+}
+
+function checkBinaries(env: NodeJS.ProcessEnv, extra: readonly string[]): Check[] {
+  return Object.entries(REQUIRED_BINARIES).map(([bin, pkg]) => {
+    const path = findBinary(bin, env, extra);
+    return path
+      ? { name: bin, status: 'ok', required: true, detail: path }
+      : { name: bin, status: 'missing', required: true, detail: `${bin} not found on PATH`, fix: `apt-get install ${pkg}` };
+  });
+}
+
+async function checkNamespaces(env: NodeJS.ProcessEnv, uid: number, extra: readonly string[]): Promise<Check> {
+  const unshare = findBinary('unshare', env, extra);
+  const base = { name: 'namespaces', required: true } as const;
+  if (!unshare) return { ...base, status: 'missing', detail: 'unshare not found', fix: 'apt-get install util-linux' };
+  const r = await run(unshare, ['--mount', '--net', 'true'], env);
+  if (r.code === 0) return { ...base, status: 'ok', detail: 'unshare --mount --net works' };
+  return {
+    ...base,
+    status: 'missing',
+    detail: `unshare --mount --net true failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+    fix:
+      uid !== 0
+        ? 'run as root'
+        : 'allow namespaces: in a container run it --privileged; check kernel.unprivileged_userns_clone / user.max_net_namespaces',
+  };
+}
+
+async function checkOverlay(env: NodeJS.ProcessEnv, uid: number, extra: readonly string[]): Promise<Check> {
+  const base = { name: 'overlayfs', required: true } as const;
+  let known = true;
+  try {
+    known = /\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'));
+  } catch {
+    /* no /proc: try anyway */
+  }
+  const unshare = findBinary('unshare', env, extra);
+  const mount = findBinary('mount', env, extra);
+  if (!unshare || !mount) return { ...base, status: 'missing', detail: 'unshare or mount not found', fix: 'apt-get install util-linux mount' };
+  const dir = await mkdtemp(join(tmpdir(), 'faultline-doctor-'));
+  try {
+    for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, d));
+    // In a private mount namespace: the mount is gone when unshare exits.
+    const r = await run(
+      unshare,
+      ['--mount', '--', mount, '-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, `${dir}/merged`],
+      env,
+    );
+    if (r.code === 0) return { ...base, status: 'ok', detail: 'overlay mounts work (in a private mount namespace)' };
+    return {
+      ...base,
+      status: 'missing',
+      detail: `overlay mount failed${known ? '' : ' (overlay not in /proc/filesystems)'}: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+      fix: uid !== 0 ? 'run as root' : known ? `check that ${tmpdir()} is not itself on overlayfs or set TMPDIR` : 'modprobe overlay',
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function checkSystemPlugins(dir: string): Check {
+  const base = { name: 'cni-plugins', required: true } as const;
+  const hostLocal = join(dir, 'host-local');
+  if (existsSync(hostLocal)) return { ...base, status: 'ok', detail: `Debian plugins in ${dir}` };
+  return { ...base, status: 'missing', detail: `${hostLocal} not found`, fix: 'apt-get install containernetworking-plugins' };
+}
+
+async function checkCniCache(env: NodeJS.ProcessEnv): Promise<Check> {
+  const dir = cniCacheDir(env);
+  const base = { name: 'cni-cache', required: true } as const;
+  // Writable: the dir itself, or the nearest existing parent it would be created in.
+  let probe = dir;
+  while (!existsSync(probe) && probe !== '/') probe = join(probe, '..');
+  try {
+    accessSync(probe, constants.W_OK);
+  } catch {
+    return { ...base, status: 'missing', detail: `${dir} is not writable`, fix: 'set FAULTLINE_CACHE_DIR to a writable directory' };
+  }
+  const entries = await listEntries(dir);
+  const names = entries.map((m) => (m.kind === 'system' ? `system=${m.version}` : m.version));
+  return {
+    ...base,
+    status: 'ok',
+    detail: names.length
+      ? `${dir}: ${names.join(', ')}`
+      : `${dir}: no versions cached yet (runs install them on demand; 'faultline cni install 1.1.1' does it ahead)`,
+  };
+}
+
+async function checkPodman(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
+  const base = { name: 'podman', required: false } as const;
+  const fixService =
+    'start its API: podman --runtime runc --cgroup-manager cgroupfs system service --time=0 unix:///run/podman/podman.sock, ' +
+    'and set DOCKER_HOST=unix:///run/podman/podman.sock TESTCONTAINERS_RYUK_DISABLED=true';
+  const bin = findBinary('podman', env, extra);
+  if (!bin) return { ...base, status: 'optional', detail: 'podman not found (container backend)', fix: `apt-get install podman runc, then ${fixService}` };
+  const v = await run(bin, ['--version'], env);
+  const socket = socketFrom(env.DOCKER_HOST)?.includes('podman') ? socketFrom(env.DOCKER_HOST)! : '/run/podman/podman.sock';
+  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
+  if (p.ok) return { ...base, status: 'ok', detail: `${firstLine(v.stdout)}; API socket ${socket} answers` };
+  return { ...base, status: 'optional', detail: `${firstLine(v.stdout) || 'podman'} installed, API socket not reachable: ${p.detail}`, fix: fixService };
+}
+
+async function checkKind(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
+  const base = { name: 'kind', required: false } as const;
+  const fix =
+    'install the kind binary (a Go program, not the unrelated npm package `kind`): `go install sigs.k8s.io/kind@latest` ' +
+    "or download it from kind's GitHub releases, then put it on PATH or set FAULTLINE_KIND_BINARY=/path/to/kind";
+  const configured = env.FAULTLINE_KIND_BINARY;
+  const bin = configured || findBinary('kind', env, extra);
+  if (!bin) return { ...base, status: 'optional', detail: 'kind binary not found on PATH (kind backend)', fix };
+  const r = await run(bin, ['version'], env);
+  const out = firstLine(r.stdout);
+  if (r.code === 0 && /^kind v\d+\.\d+/.test(out)) return { ...base, status: 'ok', detail: `${bin}: ${out}` };
+  return {
+    ...base,
+    status: 'optional',
+    detail: `${bin} is not the kind binary ('kind version' said: ${out || firstLine(r.stderr) || `exit ${r.code}`})`,
+    fix,
+  };
+}
+
+async function checkKubectl(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
+  const base = { name: 'kubectl', required: false } as const;
+  const bin = findBinary('kubectl', env, extra);
+  if (!bin) {
+    return { ...base, status: 'optional', detail: 'kubectl not found (kind backend)', fix: "install kubectl (Kubernetes' apt repository or its release binary)" };
+  }
+  const r = await run(bin, ['version', '--client', '-o', 'json'], env);
+  let v = '';
+  try {
+    v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
+  } catch {
+    /* old kubectl */
+  }
+  return { ...base, status: 'ok', detail: `${bin}${v ? ` ${v}` : ''}` };
+}
+
+async function checkDocker(env: NodeJS.ProcessEnv): Promise<Check> {
+  const base = { name: 'docker-engine', required: false } as const;
+  const socket = socketFrom(env.DOCKER_HOST) ?? '/var/run/docker.sock';
+  if (env.DOCKER_HOST && !socketFrom(env.DOCKER_HOST)) {
+    return { ...base, status: 'optional', detail: `DOCKER_HOST=${env.DOCKER_HOST}: only unix sockets are checked`, fix: 'use a unix:// DOCKER_HOST' };
+  }
+  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
+  if (p.ok) return { ...base, status: 'ok', detail: `engine at ${socket} answers` };
+  return {
+    ...base,
+    status: 'optional',
+    detail: `no Docker engine reachable (kind and container backends): ${p.detail}`,
+    fix: 'start a Docker engine, or run podman system service and set DOCKER_HOST to its socket (see the podman check)',
+  };
+}
+
+/** Every check, in display order. */
+export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
+  const env = opts.env ?? process.env;
+  const uid = opts.uid ?? process.getuid?.() ?? -1;
+  const extra = opts.extraDirs ?? SBIN;
+  const [ns, overlay, cache, podman, kind, kubectl, docker] = await Promise.all([
+    checkNamespaces(env, uid, extra),
+    checkOverlay(env, uid, extra),
+    checkCniCache(env),
+    checkPodman(env, extra),
+    checkKind(env, extra),
+    checkKubectl(env, extra),
+    checkDocker(env),
+  ]);
+  return [
+    checkRoot(uid),
+    checkNode(opts.nodeVersion ?? process.versions.node),
+    ...checkBinaries(env, extra),
+    ns,
+    overlay,
+    checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'),
+    cache,
+    podman,
+    kind,
+    kubectl,
+    docker,
+  ];
+}
+
+export function formatChecks(checks: Check[]): string[] {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${c.status.padEnd(8)} ${c.name.padEnd(width)}  ${c.detail}`);
+    if (c.status !== 'ok' && c.fix) lines.push(`${''.padEnd(8)} ${''.padEnd(width)}  fix: ${c.fix}`);
+  }
+  return lines;
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check the prerequisites, with the fix for each missing one',
+  usage: 'faultline doctor [--json]',
+  options: { json: { type: 'boolean' } },
+  async run(values, _positionals, io) {
+    const checks = await runDoctor();
+    if (values.json) io.out(JSON.stringify(checks, null, 2));
+    else for (const l of formatChecks(checks)) io.out(l);
+    const missing = checks.filter((c) => c.status === 'missing');
+    if (!values.json) {
+      io.out(missing.length ? `${missing.length} required prerequisite(s) missing` : 'all required prerequisites are there');
+    }
+    return missing.length ? EXIT.environment : EXIT.ok;
+  },
+};
