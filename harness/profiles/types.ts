@@ -55,6 +55,11 @@ export interface RuntimeProfile {
   };
   gc: { supported: boolean; skipUnparsableCache: boolean; legacyAttachmentsKey: boolean };
   status: { supported: boolean };
+  /** Cache file content; absent means libcni < 1.2.0 (no netns). */
+  cache?: {
+    /** The cache records the netns path (libcni >= 1.2.0). */
+    writesNetns: boolean;
+  };
   file: string;
 }
 
