@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { evidenceDetails, formatDuration, headline, isAsExpected, tally, visible, xpassMessage } from './format.ts';
+import { makeRunReport } from './test-support.ts';
+
+describe('format helpers', () => {
+  it('formats durations in the unit a person reads', () => {
+    expect([0, 999, 1000, 12_345, 59_999, 65_000, 3_600_000 + 120_000].map(formatDuration)).toEqual(['0ms', '999ms', '1.0s', '12.3s', '60.0s', '1m05s', '1h02m']);
+    expect(formatDuration(Number.NaN)).toBe('?');
+  });
+
+  it('makes control characters visible and keeps printable text', () => {
+    expect(visible('a\rb\u001b[0m\u0085\u2028')).toBe('a\\rb\\x1b[0m\\x85\\u2028');
+    expect(visible('one\n\ttwo')).toBe('one\n\ttwo');
+    expect(visible('one\n\ttwo', { singleLine: true })).toBe('one\\n\\ttwo');
+    expect(visible('lone \ud83d here, pair \u{1f600}')).toBe('lone \\ud83d here, pair \u{1f600}');
+  });
+
+  it("uses the runner's asExpected, and without it counts only passed, xfail and expected errors", () => {
+    const [passed, , , failed, error] = makeRunReport().cells;
+    expect(isAsExpected({ ...failed!, asExpected: true })).toBe(true);
+    expect(isAsExpected({ outcome: 'passed', expected: passed!.expected })).toBe(true);
+    expect(isAsExpected({ outcome: 'xpass', expected: passed!.expected })).toBe(false);
+    expect(isAsExpected({ outcome: 'error', expected: error!.expected })).toBe(false);
+    expect(isAsExpected({ outcome: 'error', expected: { outcome: 'error', failing: [] } })).toBe(true);
+  });
+
+  it('tallies outcomes from the cells and never calls a run with a contradicting cell as expected', () => {
+    const report = makeRunReport();
+    expect(tally(report.cells)).toEqual({ passed: 1, failed: 1, xfail: 1, xpass: 1, error: 1, total: 5 });
+    const lying = { ...report, summary: { ...report.summary, asExpected: true } };
+    expect(headline(lying)).toMatch(/^3 of 5 cells NOT as expected/);
+    expect(headline({ ...report, cells: [] })).toBe('No cells ran.');
+  });
+
+  it('does not repeat the XPASS prefix the runner may already have written', () => {
+    expect(xpassMessage({ reason: 'XPASS: expected a to fail, but it held' })).toBe('XPASS: expected failure did not happen: expected a to fail, but it held');
+    expect(xpassMessage({ reason: 'a held' })).toBe('XPASS: expected failure did not happen: a held');
+  });
+
+  it('lists the concrete things of evidence: known keys first, then the rest sorted', () => {
+    expect(evidenceDetails({ summary: 's', zeta: { a: 1 }, file: '/f', node: 'n', alpha: 2 })).toEqual([
+      ['node', 'n'], ['file', '/f'], ['alpha', '2'], ['zeta', '{"a":1}'],
+    ]);
+  });
+});

@@ -1,0 +1,176 @@
+// Wording and small text helpers every reporter shares, so a cell reads the same in each document.
+import type { AssertionResult, Evidence } from '../runner/timeline.ts';
+import type { CellReport, Outcome, RunReport } from './types.ts';
+
+export const OUTCOMES: readonly Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
+
+/** Upper-case marker of an outcome, the same in every document. */
+export function outcomeLabel(outcome: Outcome): string {
+  return outcome.toUpperCase();
+}
+
+/** Outcomes a reader must not miss: regressions, vanished bugs, broken harness. */
+export function isLoud(outcome: Outcome): boolean {
+  return outcome === 'failed' || outcome === 'xpass' || outcome === 'error';
+}
+
+/**
+ * Whether a cell's outcome is what its scenario expected: the runner's `asExpected`, or for reports
+ * without it, passed and xfail, and an error only where the scenario expected one.
+ */
+export function isAsExpected(cell: Pick<CellReport, 'outcome' | 'expected'> & { asExpected?: boolean }): boolean {
+  if (typeof cell.asExpected === 'boolean') return cell.asExpected;
+  switch (cell.outcome) {
+    case 'passed':
+    case 'xfail':
+      return true;
+    case 'error':
+      return cell.expected?.outcome === 'error';
+    default:
+      return false;
+  }
+}
+
+/** Counts per outcome, taken from the cells themselves. */
+export function tally(cells: readonly CellReport[]): Record<Outcome, number> & { total: number } {
+  const counts = { passed: 0, failed: 0, xfail: 0, xpass: 0, error: 0, total: cells.length };
+  for (const c of cells) counts[c.outcome] += 1;
+  return counts;
+}
+
+/** The run is as expected only when the runner says so and no cell contradicts it. */
+export function runAsExpected(report: RunReport): boolean {
+  return report.summary.asExpected && report.cells.every(isAsExpected);
+}
+
+/** "3 passed, 1 xfail, 1 XPASS": zero counts left out, loud outcomes upper-case. */
+export function formatCounts(counts: Record<Outcome, number>): string {
+  const parts = OUTCOMES.filter((o) => counts[o] > 0).map((o) => `${counts[o]} ${isLoud(o) ? outcomeLabel(o) : o}`);
+  return parts.length ? parts.join(', ') : 'no cells';
+}
+
+/** One-line headline of a run. */
+export function headline(report: RunReport): string {
+  const counts = tally(report.cells);
+  if (counts.total === 0) return 'No cells ran.';
+  const noun = counts.total === 1 ? 'cell' : 'cells';
+  if (runAsExpected(report)) return `All ${counts.total} ${noun} as expected (${formatCounts(counts)}).`;
+  const off = report.cells.filter((c) => !isAsExpected(c)).length;
+  return `${off} of ${counts.total} ${noun} NOT as expected (${formatCounts(counts)}).`;
+}
+
+/** "harvester=v1.4.2, cni=1.1.1" in the scenario's dimension order. */
+export function formatMatrix(matrix: Record<string, string>): string {
+  const entries = Object.entries(matrix ?? {});
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : '-';
+}
+
+/** 850ms, 12.3s, 4m05s. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const totalS = Math.round(ms / 1000);
+  const m = Math.floor(totalS / 60);
+  const s = totalS % 60;
+  return m < 60 ? `${m}m${String(s).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+const NAMED_ESCAPES: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\t': '\\t', '\0': '\\0' };
+
+/**
+ * Makes control characters visible (`\r`, `\x1b`, lone surrogates as `\udXXX`), so evidence copied from
+ * node files cannot hide text or drive a terminal. Keeps newlines and tabs unless `singleLine`.
+ */
+export function visible(text: string, options: { singleLine?: boolean } = {}): string {
+  // C0 controls, DEL, C1 controls (0x9b is a terminal CSI), lone surrogates, U+2028/2029.
+  return String(text).replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (ch) => {
+      if (!options.singleLine && (ch === '\n' || ch === '\t')) return ch;
+      const named = NAMED_ESCAPES[ch];
+      if (named) return named;
+      const code = ch.charCodeAt(0);
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
+}
+
+/** The loud one-line XPASS message; the runner's reason may already carry the prefix. */
+export function xpassMessage(cell: Pick<CellReport, 'reason'>): string {
+  return `XPASS: expected failure did not happen: ${String(cell.reason ?? '').replace(/^XPASS:\s*/i, '')}`;
+}
+
+/** Assertions a reader needs to look at: failing first, then unknown. */
+export function reportedAssertions(cell: CellReport): AssertionResult[] {
+  const all = cell.assertions ?? [];
+  return [...all.filter((a) => a.status === 'fail'), ...all.filter((a) => a.status === 'unknown')];
+}
+
+/** The assertions the scenario expected to fail, with what actually happened to each. */
+export function expectedFailures(cell: CellReport): { name: string; status: string }[] {
+  return (cell.expected?.failing ?? []).map((name) => ({
+    name,
+    status: cell.assertions?.find((a) => a.name === name)?.status ?? 'not run',
+  }));
+}
+
+/** The concrete things an evidence item names besides its summary, as label/value pairs. */
+export function evidenceDetails(e: Evidence): [string, string][] {
+  const out: [string, string][] = [];
+  const known = ['node', 'file', 'link', 'error'];
+  for (const key of known) {
+    const v = e[key];
+    if (v !== undefined && v !== null && v !== '') out.push([key, stringify(v)]);
+  }
+  for (const key of Object.keys(e).sort()) {
+    if (key === 'summary' || known.includes(key)) continue;
+    const v = e[key];
+    if (v !== undefined) out.push([key, stringify(v)]);
+  }
+  return out;
+}
+
+function stringify(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Plain-text evidence lines of one assertion, as used in JUnit and the console. */
+export function evidenceText(a: AssertionResult, indent = ''): string[] {
+  const lines = [`${indent}${a.status.toUpperCase()} ${a.name} (${a.phase})`];
+  for (const e of a.evidence ?? []) {
+    lines.push(`${indent}  - ${e.summary}`);
+    for (const [k, v] of evidenceDetails(e)) lines.push(`${indent}    ${k}: ${v}`);
+  }
+  return lines;
+}
+
+/** Stack facts as label/value pairs: profile, plugins, runtime, conflist version, substitutions. */
+export function stackFacts(cell: CellReport): [string, string][] {
+  const s = cell.stack;
+  if (!s) return [];
+  const out: [string, string][] = [['profile', s.profile]];
+  if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source})` : ''}`]);
+  out.push(['runtime', s.runtime]);
+  if (s.conflistCniVersion) out.push(['conflist cniVersion', s.conflistCniVersion]);
+  for (const sub of s.substitutions ?? []) out.push(['substitution', `${sub.plugin} → ${sub.standIn}: ${sub.why}`]);
+  return out;
+}
+
+/** Ids of step and operation entries that failed, for error cells. */
+export function failedSteps(cell: CellReport): string[] {
+  const out: string[] = [];
+  for (const e of cell.timeline ?? []) {
+    if (e.kind === 'step' && e.result === 'error') {
+      const detail = e.detail && e.detail !== e.error ? ` (${e.detail})` : '';
+      out.push(`step ${e.index} ${e.step}${detail}: ${e.error ?? 'error'}`);
+    }
+    if (e.kind === 'op' && e.result === 'error') out.push(`${e.op} on ${e.node}${e.pod ? ` pod ${e.pod}` : ''}: ${e.error ?? 'error'}`);
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+// File reporters write through a temporary file and a rename, so a reader never sees half a document.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FaultlineError } from '../errors.ts';
+
+/** Writes `content` to `<dir>/<name>` atomically, creating `dir`; returns the path written. */
+export async function writeReportFile(dir: string, name: string, content: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, name);
+  const tmp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    await writeFile(tmp, content, 'utf8');
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+  return target;
+}
+
+/** The directory a file reporter writes to: its own option, else the run's outDir. */
+export function resolveOutDir(option: string | undefined, report: { outDir: string }): string {
+  const dir = option ?? report.outDir;
+  if (!dir) throw new FaultlineError('internal', 'Expected the report to have an `outDir` (or the reporter an `outDir` option), got none');
+  return dir;
+}
