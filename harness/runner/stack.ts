@@ -6,7 +6,6 @@ import { resolvePlugins } from '../cni-versions/index.ts';
 import type { NetworkDef, ResolvedStack } from '../profiles/types.ts';
 import type { NetworkConfigList } from '../runtime/types.ts';
 import { PROFILES_ROOT } from '../profiles/stack-profile.ts';
-import path from 'node:path';
 
 export interface StackSelection {
   profile: string;
@@ -18,7 +17,7 @@ export interface StackSelection {
 
 export async function resolveStack(sel: StackSelection, opts: { signal?: AbortSignal; onProgress?: (m: string) => void } = {}): Promise<ResolvedStack> {
   const profile = await loadStackProfile(sel.profile);
-  const runtime = await loadRuntimeProfile(sel.runtime ?? profile.runtime, path.join(PROFILES_ROOT, 'runtime'));
+  const runtime = await loadRuntimeProfile(sel.runtime ?? profile.runtime, PROFILES_ROOT);
   const plugins = await resolvePlugins(sel.cni ?? profile.cni, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const delegation = (sel.delegation ?? 'definition-at-del') as ResolvedStack['delegation'];
   return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation };

@@ -1,4 +1,10 @@
 // Every CLI command, in the order `faultline --help` lists them.
 import type { Command } from '../command.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+import { listCommand } from './list.ts';
+import { gcCommand } from './gc.ts';
+import { doctorCommand } from './doctor.ts';
+import { cniCommand } from './cni.ts';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [runCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand];

@@ -1,0 +1,93 @@
+// A run: load and expand scenarios, run the cells (in parallel up to --jobs, each with its own
+// cluster), feed reporters, and leave nothing behind but the report.
+import os from 'node:os';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Backend } from '../backends/types.ts';
+import type { CellReport, Outcome, Reporter, RunReport } from '../reporters/types.ts';
+import { runCell, type CellPlan } from './cell.ts';
+import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
+import { FaultlineError } from '../errors.ts';
+import { randomSeed } from '../util/rng.ts';
+import { createRun } from '../backends/local/ledger.ts';
+import { LocalBackend } from '../backends/local/local-backend.ts';
+
+export interface RunOptions {
+  cells: CellPlan[];
+  /** Report directory; default reports/<run-id>. */
+  out?: string;
+  jobs?: number;
+  seed?: number;
+  reporters: Reporter[];
+  signal: AbortSignal;
+  backend?: Backend;
+  argv?: string[];
+}
+
+const OUTCOMES: Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
+
+export function defaultJobs(cells: number): number {
+  return Math.max(1, Math.min(cells, os.availableParallelism()));
+}
+
+export async function runCells(opts: RunOptions): Promise<RunReport> {
+  const backend = opts.backend ?? new LocalBackend();
+  const problems = await backend.check();
+  if (problems.length) {
+    throw new FaultlineError('prerequisite', `the ${backend.name} backend cannot run here:\n${problems.map((p) => `  - ${p.problem} (fix: ${p.fix})`).join('\n')}`);
+  }
+  const run = await createRun();
+  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', run.runId));
+  const seed = opts.seed ?? randomSeed();
+  const startedAt = new Date();
+  const fan = async <K extends keyof Reporter>(hook: K, ...args: Parameters<NonNullable<Reporter[K]>>) => {
+    const results = await Promise.all(opts.reporters.map((r) => (r[hook] as ((...a: unknown[]) => unknown) | undefined)?.apply(r, args)));
+    return results;
+  };
+  const reports: CellReport[] = new Array(opts.cells.length);
+  try {
+    await mkdir(outDir, { recursive: true });
+    await fan('onRunStart', { runId: run.runId, outDir, cells: opts.cells.map((c) => ({ id: c.id })) });
+    const jobs = Math.max(1, Math.min(opts.jobs ?? 1, opts.cells.length));
+    let next = 0;
+    const worker = async () => {
+      while (next < opts.cells.length) {
+        const i = next++;
+        const plan = opts.cells[i]!;
+        await fan('onCellStart', { id: plan.id });
+        const report = await runCell(plan, {
+          runId: run.runId,
+          backend,
+          workDir: run.workDir,
+          reportDir: outDir,
+          seed,
+          signal: opts.signal,
+          progress: (id, m) => void fan('onProgress', id, m),
+        });
+        reports[i] = report;
+        await fan('onCellEnd', report);
+      }
+    };
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    await run.release();
+  }
+  const cells = reports.filter(Boolean);
+  const finishedAt = new Date();
+  const summary = Object.fromEntries(OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length])) as Record<Outcome, number>;
+  const report: RunReport = {
+    runId: run.runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    faultlineVersion: FAULTLINE_VERSION,
+    host: { hostname: os.hostname(), kernel: os.release(), cores: os.availableParallelism() },
+    argv: opts.argv ?? [],
+    outDir,
+    summary: { ...summary, total: cells.length, asExpected: cells.every((c) => c.asExpected) },
+    cells,
+  };
+  await fan('onRunEnd', report);
+  if (opts.signal.aborted) throw opts.signal.reason instanceof FaultlineError ? opts.signal.reason : new FaultlineError('interrupted', 'interrupted');
+  return report;
+}
