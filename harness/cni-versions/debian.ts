@@ -144,6 +144,7 @@ export class PrivateApt {
         '#clear APT::Update::Post-Invoke;',
         '#clear APT::Update::Post-Invoke-Success;',
         'Acquire::Languages "none";',
+        'Acquire::Retries "1";',
         'Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";',
         'Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";',
         'Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled "false";',

@@ -1,0 +1,124 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CommandIO } from '../command.ts';
+import { type Check, doctorCommand, formatChecks, runDoctor } from './doctor.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'faultline-doctor-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
+
+function script(dir: string, name: string, body: string): string {
+  mkdirSync(dir, { recursive: true });
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+describe('runDoctor', () => {
+  it('lists every prerequisite; on this machine (set up by scripts/setup.mjs) the required ones are there', async () => {
+    const checks = await runDoctor({ env: { ...process.env, FAULTLINE_CACHE_DIR: join(work, 'cache') } });
+    const c = byName(checks);
+    for (const name of ['root', 'node', 'unshare', 'nsenter', 'setpriv', 'ip', 'iptables', 'namespaces', 'overlayfs', 'cni-plugins', 'cni-cache']) {
+      expect(c[name]?.required, name).toBe(true);
+    }
+    for (const name of ['podman', 'kind', 'kubectl', 'docker-engine']) expect(c[name]?.required, name).toBe(false);
+    expect(checks.filter((x) => !x.required).every((x) => x.status !== 'missing')).toBe(true);
+    if (process.getuid?.() === 0) {
+      expect(checks.filter((x) => x.status === 'missing')).toEqual([]);
+    } else {
+      expect(c.root?.status).toBe('missing');
+    }
+    expect(c['cni-cache']?.detail).toContain(join(work, 'cache'));
+  });
+
+  it('names the package to install for each missing binary, and fails the namespace checks without unshare', async () => {
+    const empty = join(work, 'empty-bin');
+    mkdirSync(empty, { recursive: true });
+    const c = byName(await runDoctor({ env: { PATH: empty, FAULTLINE_CACHE_DIR: join(work, 'cache') }, extraDirs: [] }));
+    expect(c.unshare).toMatchObject({ status: 'missing', fix: 'apt-get install util-linux' });
+    expect(c.setpriv).toMatchObject({ status: 'missing', fix: 'apt-get install util-linux' });
+    expect(c.ip).toMatchObject({ status: 'missing', fix: 'apt-get install iproute2' });
+    expect(c.iptables).toMatchObject({ status: 'missing', fix: 'apt-get install iptables' });
+    expect(c.namespaces?.status).toBe('missing');
+    expect(c.overlayfs?.status).toBe('missing');
+    expect(c.kind?.status).toBe('optional');
+    expect(c.podman).toMatchObject({ status: 'optional', fix: expect.stringMatching(/apt-get install podman/) });
+  });
+
+  it('flags non-root, an old Node.js and missing system plugins', async () => {
+    const c = byName(await runDoctor({ uid: 1000, nodeVersion: '20.4.0', systemCniDir: join(work, 'no-cni') }));
+    expect(c.root).toMatchObject({ status: 'missing', fix: expect.stringMatching(/root/) });
+    expect(c.node).toMatchObject({ status: 'missing', detail: expect.stringContaining('>= 20.5') });
+    expect(c['cni-plugins']).toMatchObject({ status: 'missing', fix: 'apt-get install containernetworking-plugins' });
+    expect(byName(await runDoctor({ nodeVersion: '22.0.0' })).node?.status).toBe('ok');
+  });
+
+  it('accepts only the real kind binary, not something else called kind', async () => {
+    const real = script(join(work, 'kind-real'), 'kind', 'echo "kind v0.27.0 go1.23.4 linux/amd64"');
+    script(join(work, 'kind-other'), 'kind', 'echo "usage: kind <types>"; exit 1');
+    const ok = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND_BINARY: real } })).kind;
+    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringContaining('kind v0.27.0') });
+    const bad = byName(await runDoctor({ env: { ...process.env, PATH: `${join(work, 'kind-other')}:${process.env.PATH}` } })).kind;
+    expect(bad).toMatchObject({ status: 'optional', detail: expect.stringContaining('is not the kind binary') });
+    expect(bad?.fix).toMatch(/npm package/);
+  });
+
+  it('reaches a Docker-API engine on DOCKER_HOST', async () => {
+    const sock = join(work, 'engine.sock');
+    const srv = createServer((req, res) => res.writeHead(req.url === '/_ping' ? 200 : 404).end('OK'));
+    await new Promise<void>((r) => srv.listen(sock, r));
+    try {
+      const up = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }))['docker-engine'];
+      expect(up).toMatchObject({ status: 'ok', detail: expect.stringContaining(sock) });
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+    const down = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }))['docker-engine'];
+    expect(down?.status).toBe('optional');
+    expect(down?.fix).toBeTruthy();
+  });
+});
+
+describe('doctorCommand', () => {
+  function io(): CommandIO & { lines: string[] } {
+    const lines: string[] = [];
+    return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), signal: new AbortController().signal };
+  }
+
+  it('prints one line per check with ok/missing/optional, and exits 3 when something required is missing', async () => {
+    const saved = process.env.PATH;
+    const empty = join(work, 'empty-bin2');
+    mkdirSync(empty, { recursive: true });
+    const a = io();
+    process.env.PATH = empty;
+    let code;
+    try {
+      code = await doctorCommand.run({}, [], a);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(code).toBe(3);
+    expect(a.lines.some((l) => /^missing\s+unshare\s/.test(l))).toBe(true);
+    expect(a.lines.some((l) => /fix: apt-get install util-linux/.test(l))).toBe(true);
+    expect(a.lines.at(-1)).toMatch(/required prerequisite\(s\) missing/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('exits 0 when everything required is there', async () => {
+    const a = io();
+    expect(await doctorCommand.run({}, [], a)).toBe(0);
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(15);
+  });
+
+  it('formats fixes on their own line under the check', () => {
+    const lines = formatChecks([
+      { name: 'a', status: 'ok', required: true, detail: 'fine' },
+      { name: 'bee', status: 'missing', required: true, detail: 'gone', fix: 'get it' },
+    ]);
+    expect(lines).toEqual(['ok       a    fine', 'missing  bee  gone', '              fix: get it']);
+  });
+});
