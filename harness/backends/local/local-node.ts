@@ -1,0 +1,430 @@
+// One node of the local backend: a holder process with its own mount, net and uts namespaces
+// (holder.sh), persistent dirs on the host, a tmpfs /run and /tmp. Power off = SIGKILL of everything
+// inside the node; power on = a fresh holder over the same dirs.
+import { mkdir, readFile, readdir, rm, stat, truncate, writeFile, chmod, lstat } from 'node:fs/promises';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { FaultlineError, errorMessage } from '../../errors.ts';
+import type { ExecOptions, ExecResult, Node, NodeFileStat, NodeSpec } from '../types.ts';
+import type { Run } from './ledger.ts';
+import { NodePaths, PERSISTENT_ROOTS, VOLATILE_ROOTS, normalizeNodePath } from './node-paths.ts';
+import { killMatching, mountinfoHasSource, readNs, readStartTime } from './procfs.ts';
+
+export const HOLDER_SCRIPT = fileURLToPath(new URL('./holder.sh', import.meta.url));
+/** PATH inside the node (commands never inherit the harness's environment). */
+export const NODE_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const READY_MARKER = '/run/.faultline-ready';
+const NETNS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const DISK_DIRS = ['disk/etc/cni/net.d', 'disk/var/lib/cni', 'disk/var/log', '.ovl/etc-up', '.ovl/etc-wk', '.ovl/varlib-up', '.ovl/varlib-wk'];
+
+export interface LocalNodeOptions {
+  spec: NodeSpec;
+  runId: string;
+  cellId: string;
+  /** The node's dir on the host (disk/, .ovl/, holder.log). */
+  nodeDir: string;
+  /** Source name of the node's mounts: faultline.<run-id>.<cell>.<node>. */
+  tag: string;
+  /** The run's ledger: every holder is listed before it is spawned. */
+  run: Run;
+  readyTimeoutMs: number;
+}
+
+interface Holder {
+  subprocess: ResultPromise;
+  pid: number;
+  startTime: number | undefined;
+  ledgerId: string;
+  exited: boolean;
+}
+
+interface NodeNamespaces {
+  mnt: string;
+  net: string;
+  uts: string;
+}
+
+export class LocalNode implements Node {
+  readonly name: string;
+  readonly spec: NodeSpec;
+  readonly nodeDir: string;
+  readonly tag: string;
+  private holder: Holder | undefined;
+  /** Namespaces of the last holder, kept until power off has killed everything in them. */
+  private ns: NodeNamespaces | undefined;
+  private booted: number | undefined;
+  private readonly paths: NodePaths;
+
+  constructor(private readonly opts: LocalNodeOptions) {
+    this.name = opts.spec.name;
+    this.spec = opts.spec;
+    this.nodeDir = opts.nodeDir;
+    this.tag = opts.tag;
+    this.paths = new NodePaths({
+      nodeName: this.name,
+      diskDir: join(opts.nodeDir, 'disk'),
+      holderPid: () => (this.running ? this.holder!.pid : undefined),
+    });
+  }
+
+  get running(): boolean {
+    return this.holder !== undefined && !this.holder.exited;
+  }
+
+  get bootedAtMs(): number | undefined {
+    return this.running ? this.booted : undefined;
+  }
+
+  /** Pid of the running holder (for tests and diagnostics). */
+  get holderPid(): number | undefined {
+    return this.running ? this.holder!.pid : undefined;
+  }
+
+  // ---- power ----
+
+  async powerOn(): Promise<void> {
+    if (this.running) throw new FaultlineError('internal', `node ${this.name} is already running`);
+    if (this.holder || this.ns) await this.powerOff(); // a holder that died on its own: clear its leftovers
+    await Promise.all(DISK_DIRS.map((d) => mkdir(join(this.nodeDir, d), { recursive: true, mode: 0o755 })));
+    const log = join(this.nodeDir, 'holder.log');
+    const ledgerId = this.opts.run.record({
+      kind: 'holder',
+      cellId: this.opts.cellId,
+      node: this.name,
+      nodeDir: this.nodeDir,
+      tag: this.tag,
+      state: 'starting',
+    });
+    const bootedAt = Date.now();
+    const subprocess = execa(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--net', '--uts', '--propagation', 'private', '--',
+        'sh', HOLDER_SCRIPT, this.nodeDir, this.spec.pluginDir, this.name, this.tag],
+      {
+        detached: true, // terminal signals reach the harness, which tears down in order
+        stdin: 'ignore',
+        stdout: { file: log, append: true },
+        stderr: { file: log, append: true },
+        reject: false,
+        extendEnv: false,
+        env: { PATH: NODE_PATH_ENV, FAULTLINE_RUN_ID: this.opts.runId, FAULTLINE_CELL_ID: this.opts.cellId, FAULTLINE_NODE: this.name },
+      },
+    );
+    const pid = subprocess.pid;
+    if (pid === undefined) {
+      const r = await subprocess;
+      this.opts.run.update(ledgerId, { state: 'stopped' });
+      throw new FaultlineError('environment', `node ${this.name}: cannot start the namespace holder: ${r.message ?? r.stderr}`, {
+        hint: "run 'faultline doctor'",
+      });
+    }
+    const holder: Holder = { subprocess, pid, startTime: readStartTime(pid), ledgerId, exited: false };
+    this.holder = holder;
+    this.opts.run.update(ledgerId, { pid, ...(holder.startTime === undefined ? {} : { startTime: holder.startTime }) });
+    void subprocess.then(() => {
+      holder.exited = true;
+    });
+    try {
+      await this.waitReady(holder, log);
+    } catch (e) {
+      await this.powerOff().catch(() => {}); // only the original error matters here
+      throw e;
+    }
+    const ns = { mnt: readNs(pid, 'mnt'), net: readNs(pid, 'net'), uts: readNs(pid, 'uts') };
+    if (!ns.mnt || !ns.net || !ns.uts) {
+      await this.powerOff().catch(() => {});
+      throw new FaultlineError('environment', `node ${this.name}: the holder died right after starting (see ${log})`);
+    }
+    this.ns = ns as NodeNamespaces;
+    this.booted = bootedAt;
+    this.opts.run.update(ledgerId, { state: 'running' });
+  }
+
+  private async waitReady(holder: Holder, log: string): Promise<void> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    const ownMnt = readNs('self', 'mnt');
+    for (;;) {
+      if (holder.exited) {
+        const r = await holder.subprocess;
+        const text = await readFile(log, 'utf8').catch(() => '');
+        const tail = text.trim().split('\n').slice(-5).join('\n');
+        throw new FaultlineError(
+          'environment',
+          `node ${this.name}: the namespace holder exited (${r.signal ?? `code ${r.exitCode}`}) while setting up:\n${tail}`,
+          { hint: `full log: ${log}; run 'faultline doctor'` },
+        );
+      }
+      const mnt = readNs(holder.pid, 'mnt');
+      if (mnt !== undefined && mnt !== ownMnt && existsSync(`/proc/${holder.pid}/root${READY_MARKER}`)) return;
+      if (Date.now() > deadline) {
+        throw new FaultlineError('environment', `node ${this.name}: the namespace holder was not ready within ${this.opts.readyTimeoutMs} ms`, {
+          hint: `see ${log}`,
+        });
+      }
+      await sleep(5);
+    }
+  }
+
+  /** SIGKILL of every process inside the node and of the holder; the disk stays. "Already off" is fine. */
+  async powerOff(): Promise<void> {
+    const holder = this.holder;
+    const ns = this.ns;
+    if (!holder && !ns) return;
+    const podNets = new Set<string>();
+    if (holder && !holder.exited) {
+      for (const name of safeReaddir(`/proc/${holder.pid}/root/run/netns`)) {
+        try {
+          podNets.add(`net:[${statSync(`/proc/${holder.pid}/root/run/netns/${name}`).ino}]`);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    const tag = this.tag;
+    await killMatching((p) => {
+      if (holder && p.pid === holder.pid) return true;
+      const net = p.ns('net');
+      if (ns && (p.ns('mnt') === ns.mnt || net === ns.net || p.ns('uts') === ns.uts)) return true;
+      if (net !== undefined && podNets.has(net)) return true;
+      return mountinfoHasSource(p.foreignMountinfo(), { exact: tag }); // e.g. under `ip netns exec`
+    });
+    if (holder) {
+      holder.subprocess.kill('SIGKILL');
+      await holder.subprocess;
+      this.opts.run.update(holder.ledgerId, { state: 'stopped' });
+    }
+    this.holder = undefined;
+    this.ns = undefined;
+    this.booted = undefined;
+  }
+
+  // ---- exec ----
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
+      throw new FaultlineError('internal', `exec on node ${this.name}: argv must be a non-empty string array`);
+    }
+    const pid = this.requireRunning('exec');
+    const netArg = opts.netns === undefined ? '-n' : `--net=/proc/${pid}/root${netnsNodePath(opts.netns)}`;
+    const subprocess = execa(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', netArg, '--', ...argv],
+      {
+        detached: true,
+        reject: false,
+        extendEnv: false,
+        env: { PATH: NODE_PATH_ENV, ...opts.env },
+        stripFinalNewline: false,
+        ...(opts.stdin === undefined ? { stdin: 'ignore' as const } : { input: opts.stdin }),
+        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+        killSignal: 'SIGKILL',
+      },
+    );
+    const r = await subprocess;
+    let exitCode = r.exitCode;
+    if (exitCode === undefined) {
+      const signo = r.signal ? osConstants.signals[r.signal as keyof typeof osConstants.signals] : undefined;
+      exitCode = signo === undefined ? 127 : 128 + signo;
+    }
+    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+    return {
+      argv: [...argv],
+      exitCode,
+      ...(r.signal ? { signal: r.signal } : {}),
+      stdout: typeof r.stdout === 'string' ? r.stdout : '',
+      stderr: r.exitCode === undefined && !r.signal && !stderr ? (r.shortMessage ?? '') : stderr,
+      durationMs: r.durationMs,
+      timedOut: r.timedOut,
+    };
+  }
+
+  private requireRunning(what: string): number {
+    if (!this.running) {
+      throw new FaultlineError('environment', `node ${this.name} is powered off: cannot ${what}`);
+    }
+    return this.holder!.pid;
+  }
+
+  // ---- pod network namespaces ----
+
+  async createNetns(name: string): Promise<string> {
+    validateNetnsName(name);
+    this.requireRunning(`create netns ${name}`);
+    const r = await this.exec(['ip', 'netns', 'add', name]);
+    if (r.exitCode !== 0) {
+      throw new FaultlineError('environment', `node ${this.name}: ip netns add ${name} failed: ${r.stderr.trim()}`);
+    }
+    return `/run/netns/${name}`;
+  }
+
+  async deleteNetns(name: string): Promise<void> {
+    validateNetnsName(name);
+    if (!this.running) return; // gone with the power
+    if (!(await this.listNetns()).includes(name)) return;
+    const r = await this.exec(['ip', 'netns', 'delete', name]);
+    if (r.exitCode !== 0 && (await this.listNetns()).includes(name)) {
+      throw new FaultlineError('environment', `node ${this.name}: ip netns delete ${name} failed: ${r.stderr.trim()}`);
+    }
+  }
+
+  async listNetns(): Promise<string[]> {
+    if (!this.running) return [];
+    return safeReaddir(`/proc/${this.holder!.pid}/root/run/netns`).sort();
+  }
+
+  // ---- files ----
+
+  async readFile(path: string): Promise<Buffer> {
+    const r = await this.paths.resolve(path, { followFinal: true });
+    return nodeFs(path, r.hostPath, () => readFile(r.hostPath));
+  }
+
+  async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+    const r = await this.paths.resolve(path, { followFinal: true });
+    await nodeFs(path, r.hostPath, async () => {
+      await mkdir(dirname(r.hostPath), { recursive: true, mode: 0o755 });
+      await writeFile(r.hostPath, data, mode === undefined ? {} : { mode });
+      if (mode !== undefined) await chmod(r.hostPath, mode);
+    });
+  }
+
+  async truncateFile(path: string, size: number): Promise<void> {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new FaultlineError('invalid-input', `truncate ${path}: size must be a non-negative integer, got ${size}`);
+    }
+    const r = await this.paths.resolve(path, { followFinal: true });
+    await nodeFs(path, r.hostPath, () => truncate(r.hostPath, size));
+  }
+
+  /** Removes a file (or a directory tree); a missing path is fine. Never a root itself. */
+  async removeFile(path: string): Promise<void> {
+    const r = await this.paths.resolve(path, { followFinal: false });
+    if (r.nodePath === r.root) {
+      throw new FaultlineError('invalid-input', `cannot remove ${r.root} itself on node ${this.name} (remove what is inside it)`);
+    }
+    await nodeFs(path, r.hostPath, () => rm(r.hostPath, { recursive: true, force: true }));
+  }
+
+  async stat(path: string): Promise<NodeFileStat | undefined> {
+    const r = await this.paths.resolve(path, { followFinal: true });
+    try {
+      const s = await stat(r.hostPath);
+      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory() };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw rewriteFsError(e, r.hostPath, path);
+    }
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const r = await this.paths.resolve(dir, { followFinal: true });
+    try {
+      return (await readdir(r.hostPath)).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw rewriteFsError(e, r.hostPath, dir);
+    }
+  }
+
+  /** `*` and `?` in any segment (not matching a leading dot); symlinked dirs are not descended. */
+  async glob(pattern: string): Promise<string[]> {
+    const norm = normalizeNodePath(pattern);
+    const segments = norm === '/' ? [] : norm.slice(1).split('/');
+    const roots = [...PERSISTENT_ROOTS, ...VOLATILE_ROOTS].filter((root) => {
+      const rs = root.slice(1).split('/');
+      return segments.length >= rs.length && rs.every((s, i) => matchSegment(segments[i]!, s));
+    });
+    if (roots.length === 0) {
+      throw new FaultlineError(
+        'invalid-input',
+        `pattern ${pattern} is outside the node's state (allowed: ${[...PERSISTENT_ROOTS, ...VOLATILE_ROOTS].join(', ')})`,
+      );
+    }
+    const reachable = roots.filter((r) => this.running || (PERSISTENT_ROOTS as readonly string[]).includes(r));
+    if (reachable.length === 0) this.paths.rootHostPath(roots[0]!); // throws: powered off
+    const found: string[] = [];
+    for (const root of reachable) {
+      const depth = root.slice(1).split('/').length;
+      await walkGlob(this.paths.rootHostPath(root), root, segments.slice(depth), found);
+    }
+    return [...new Set(found)].sort();
+  }
+}
+
+/** Matches one path segment against a pattern segment with * and ?. */
+export function matchSegment(pattern: string, name: string): boolean {
+  if (!/[*?]/.test(pattern)) return pattern === name;
+  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 's').test(name);
+}
+
+async function walkGlob(host: string, node: string, rest: string[], found: string[]): Promise<void> {
+  if (rest.length === 0) {
+    found.push(node);
+    return;
+  }
+  const [segment, ...tail] = rest as [string, ...string[]];
+  let names: string[];
+  if (/[*?]/.test(segment)) {
+    names = safeReaddir(host).filter((n) => matchSegment(segment, n));
+  } else {
+    names = [segment];
+  }
+  for (const name of names) {
+    const childHost = `${host}/${name}`;
+    let s;
+    try {
+      s = await lstat(childHost);
+    } catch {
+      continue;
+    }
+    if (tail.length === 0) found.push(`${node}/${name}`);
+    else if (s.isDirectory()) await walkGlob(childHost, `${node}/${name}`, tail, found);
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function validateNetnsName(name: string): void {
+  if (typeof name !== 'string' || !NETNS_NAME_RE.test(name)) {
+    throw new FaultlineError('invalid-input', `netns name ${JSON.stringify(name)} is not valid (letters, digits, '_', '.', '-'; at most 63)`);
+  }
+}
+
+/** A pod netns as the node sees it: a name, or /run/netns/<name> (also /var/run/netns/<name>). */
+function netnsNodePath(netns: string): string {
+  const m = /^(?:\/var)?\/run\/netns\/([^/]+)$/.exec(netns);
+  const name = m ? m[1]! : netns;
+  validateNetnsName(name);
+  return `/run/netns/${name}`;
+}
+
+/** Runs a file operation, reporting errors with the node path instead of the host path. */
+async function nodeFs<T>(nodePath: string, hostPath: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw rewriteFsError(e, hostPath, nodePath);
+  }
+}
+
+function rewriteFsError(e: unknown, hostPath: string, nodePath: string): unknown {
+  if (e instanceof Error && 'code' in e) {
+    e.message = e.message.split(hostPath).join(nodePath);
+    (e as NodeJS.ErrnoException).path = nodePath;
+    return e;
+  }
+  return e instanceof Error ? e : new Error(errorMessage(e));
+}
