@@ -24,7 +24,7 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 export function describeFound(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (null)';
-  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (Array.isArray(value)) return `a list of ${value.length} entr${value.length === 1 ? 'y' : 'ies'}`;
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)}`;
   return `${typeof value} ${String(value)}`;
@@ -64,6 +64,10 @@ export function string(opts: StringOptions = {}): Schema<string> {
   if (opts.pattern) json.pattern = opts.pattern.source;
   if (opts.minLength !== undefined) json.minLength = opts.minLength;
   return make(expected, json, (v, path, problems) => {
+    if (typeof v === 'number' || typeof v === 'boolean') {
+      problems.push({ path, message: `expected ${expected}, found ${describeFound(v)} (put it in quotes to read it as text)` });
+      return undefined;
+    }
     if (typeof v !== 'string') return mismatch(problems, path, expected, v);
     if (opts.minLength !== undefined && v.length < opts.minLength) return mismatch(problems, path, expected, v);
     if (opts.pattern && !opts.pattern.test(v)) return mismatch(problems, path, expected, v);
@@ -96,7 +100,7 @@ export interface NumberOptions {
 export function number(opts: NumberOptions = {}): Schema<number> {
   const parts = [opts.integer ? 'an integer' : 'a number'];
   if (opts.min !== undefined) parts.push(`${opts.exclusiveMin ? '>' : '>='} ${opts.min}`);
-  if (opts.max !== undefined) parts.push(`<= ${opts.max}`);
+  if (opts.max !== undefined) parts.push(`${opts.min !== undefined ? 'and ' : ''}<= ${opts.max}`);
   const expected = parts.join(' ');
   const json: Record<string, unknown> = { type: opts.integer ? 'integer' : 'number' };
   if (opts.min !== undefined) json[opts.exclusiveMin ? 'exclusiveMinimum' : 'minimum'] = opts.min;
@@ -118,7 +122,7 @@ export function boolean(description?: string): Schema<boolean> {
 }
 
 export function array<T>(items: Schema<T>, opts: { description?: string; minItems?: number; unique?: boolean } = {}): Schema<T[]> {
-  const expected = `a list of ${items.expected()}${opts.minItems ? ` (at least ${opts.minItems})` : ''}`;
+  const expected = `a list${opts.minItems ? ` of at least ${opts.minItems}` : ''} (each ${items.expected()})`;
   const json: Record<string, unknown> = { type: 'array', items: items.jsonSchema() };
   if (opts.minItems !== undefined) json.minItems = opts.minItems;
   if (opts.unique) json.uniqueItems = true;
@@ -184,7 +188,8 @@ export function object<F extends Fields>(fields: F, opts: { description?: string
     let ok = true;
     for (const key of Object.keys(rec)) {
       if (!(key in fields)) {
-        problems.push({ path: [...path, key], atKey: true, message: `unknown key '${key}'; expected one of: ${Object.keys(fields).join(', ')}` });
+        const near = closest(key, Object.keys(fields));
+        problems.push({ path: [...path, key], atKey: true, message: `unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ''}; expected one of: ${Object.keys(fields).join(', ')}` });
         ok = false;
       }
     }
@@ -204,6 +209,34 @@ export function object<F extends Fields>(fields: F, opts: { description?: string
   }, opts.description);
 }
 
+/**
+ * The candidate closest to `word` (case-insensitive; an edit is an insertion, deletion, change or
+ * swap of neighbours), if close enough to be a typo.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const a = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(a.length / 3)) + 1;
+  for (const c of candidates) {
+    const b = c.toLowerCase();
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+        d[i]![j] = v;
+      }
+    }
+    const distance = d[a.length]![b.length]!;
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = c;
+    }
+  }
+  return best;
+}
+
 /** A mapping with free keys (matrix dimensions, `when` selectors). */
 export function record<T>(values: Schema<T>, opts: { description?: string; keyPattern?: RegExp; minProperties?: number } = {}): Schema<Record<string, T>> {
   const expected = `a mapping of ${values.expected()}`;
@@ -216,7 +249,7 @@ export function record<T>(values: Schema<T>, opts: { description?: string; keyPa
     let ok = true;
     const entries = Object.entries(v as Record<string, unknown>);
     if (opts.minProperties && entries.length < opts.minProperties) {
-      problems.push({ path, message: `expected at least ${opts.minProperties} entr${opts.minProperties === 1 ? 'y' : 'ies'}, found none` });
+      problems.push({ path, message: `expected at least ${opts.minProperties} entr${opts.minProperties === 1 ? 'y' : 'ies'}, found ${entries.length || 'none'}` });
       return undefined;
     }
     for (const [k, item] of entries) {
@@ -239,10 +272,13 @@ export function record<T>(values: Schema<T>, opts: { description?: string; keyPa
  */
 export function oneKey<T>(options: Record<string, Schema<any>>, build: (key: string, params: any) => T, opts: { description?: string; what: string; extra?: Fields }): Schema<T> {
   const names = Object.keys(options).sort();
+  const known = names.length ? names.join(', ') : `none: no ${opts.what} kinds are registered`;
+  // Kinds whose parameters are all optional may be written as a bare string (`- gc`).
+  const bare = names.filter((n) => options[n]!.validate({}, [], []) !== undefined);
   const extra = opts.extra ?? {};
-  const expected = `a mapping with exactly one ${opts.what} key (${names.join(', ')})`;
-  const json = {
-    oneOf: names.map((n) => ({
+  const expected = `a mapping with exactly one ${opts.what} key (${known})`;
+  const json = !names.length ? { not: {} } : {
+    oneOf: [...names.map((n) => ({
       type: 'object',
       additionalProperties: false,
       required: [n],
@@ -250,7 +286,11 @@ export function oneKey<T>(options: Record<string, Schema<any>>, build: (key: str
         [n]: options[n]!.jsonSchema(),
         ...Object.fromEntries(Object.entries(extra).map(([k, f]) => [k, f.schema.jsonSchema()])),
       },
-    })),
+    })), ...(bare.length ? [{ type: 'string', enum: bare, description: `A ${opts.what} without parameters.` }] : [])],
+  };
+  const hint = (k: string) => {
+    const near = closest(k, names);
+    return near ? ` (did you mean '${near}'?)` : '';
   };
   return make(expected, json, (v, path, problems) => {
     if (typeof v === 'string') v = { [v]: {} };
@@ -260,16 +300,16 @@ export function oneKey<T>(options: Record<string, Schema<any>>, build: (key: str
     if (keys.length !== 1) {
       const unknown = keys.filter((k) => !(k in options));
       if (unknown.length) {
-        for (const k of unknown) problems.push({ path: [...path, k], atKey: true, message: `unknown ${opts.what} '${k}'; known: ${names.join(', ')}` });
+        for (const k of unknown) problems.push({ path: [...path, k], atKey: true, message: `unknown ${opts.what} '${k}'${hint(k)}; known: ${known}` });
       } else {
-        problems.push({ path, message: keys.length === 0 ? `expected one ${opts.what} key (${names.join(', ')}), found none` : `expected exactly one ${opts.what} key, found ${keys.length}: ${keys.join(', ')}` });
+        problems.push({ path, message: keys.length === 0 ? `expected one ${opts.what} key (${known}), found none` : `expected exactly one ${opts.what} key, found ${keys.length}: ${keys.join(', ')}` });
       }
       return undefined;
     }
     const key = keys[0]!;
     const schema = options[key];
     if (!schema) {
-      problems.push({ path: [...path, key], atKey: true, message: `unknown ${opts.what} '${key}'; known: ${names.join(', ')}` });
+      problems.push({ path: [...path, key], atKey: true, message: `unknown ${opts.what} '${key}'${hint(key)}; known: ${known}` });
       return undefined;
     }
     const params = schema.validate(rec[key], [...path, key], problems);

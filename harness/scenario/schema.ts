@@ -7,6 +7,8 @@ import { isCidr } from '../util/net.ts';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIM = /^[a-z][a-z0-9-]{0,30}$/;
+const NAME_EXPECTED = 'a lowercase name like hard-reboot-leak';
+const name = (description?: string) => s.string({ pattern: NAME, expected: NAME_EXPECTED, ...(description ? { description } : {}) });
 
 export const cidr = (description?: string) =>
   s.string({ expected: 'an IPv4 CIDR like 10.52.0.0/16', check: (v) => (isCidr(v) ? undefined : `expected an IPv4 CIDR like 10.52.0.0/16, found string ${JSON.stringify(v)}`), ...(description ? { description } : {}) });
@@ -36,22 +38,22 @@ export const checkSchema = s.oneKey<CheckSpec>(
   {
     what: 'assertion',
     description: 'One check. Exactly one key; `name` distinguishes two checks of the same kind.',
-    extra: { name: s.opt(s.string({ pattern: NAME, description: 'Name used by expect.failing and in reports.' })) },
+    extra: { name: s.opt(name('Name used by expect.failing and in reports.')) },
   },
 );
 
 export const workloadSchema = s.object({
-  name: s.req(s.string({ pattern: NAME, description: 'Pod name prefix.' })),
+  name: s.req(name('Pod name prefix.')),
   replicasPerNode: s.opt(s.integer({ min: 0, max: 250, description: 'Desired pods of this workload on each selected node.' }), 1),
-  nodes: s.opt(s.array(s.string({ pattern: NAME }), { minItems: 1, unique: true, description: 'Nodes to run on; default all.' })),
-  networks: s.opt(s.array(s.string({ pattern: NAME }), { unique: true, description: 'Secondary networks (by name, Multus style) besides the default one.' })),
+  nodes: s.opt(s.array(name(), { minItems: 1, unique: true, description: 'Nodes to run on; default all.' })),
+  networks: s.opt(s.array(name(), { unique: true, description: 'Secondary networks (by name, Multus style) besides the default one.' })),
   role: s.opt(s.literal(['pod', 'nat-gateway'] as const, 'nat-gateway adds SNAT/DNAT for an elastic address inside the pod.'), 'pod'),
 });
 
 export const expectationSchema = s.object({
   when: s.opt(s.record(s.string(), { keyPattern: DIM, description: 'Matrix values this expectation applies to; omitted means every cell.' })),
   outcome: s.req(s.literal(['pass', 'fail', 'error'] as const)),
-  failing: s.opt(s.array(s.string({ pattern: NAME }), { minItems: 1, unique: true, description: 'Assertions that must fail (for outcome fail).' })),
+  failing: s.opt(s.array(name(), { minItems: 1, unique: true, description: 'Assertions that must fail (for outcome fail).' })),
   reason: s.opt(s.string({ description: 'Why: the bug, the fix, the reference.' })),
 });
 
@@ -73,10 +75,10 @@ export const clusterSchema = s.object({
 
 export const scenarioSchema = s.object(
   {
-    name: s.req(s.string({ pattern: NAME, description: 'Scenario name (DNS label).' })),
+    name: s.req(name('Scenario name (DNS label).')),
     description: s.req(s.string({ minLength: 1 })),
     references: s.opt(s.array(s.string({ minLength: 1 }), { description: 'Bug threads, PRs, docs this reproduces.' }), []),
-    suites: s.opt(s.array(s.string({ pattern: NAME }), { description: 'Suites this scenario belongs to (npm start runs "default").' }), []),
+    suites: s.opt(s.array(name(), { description: 'Suites this scenario belongs to (npm start runs "default").' }), []),
     matrix: s.opt(s.record(s.array(s.string({ minLength: 1 }), { minItems: 1, unique: true }), { keyPattern: DIM }), {}),
     expect: s.opt(s.array(expectationSchema), []),
     cluster: s.req(clusterSchema),

@@ -1,0 +1,418 @@
+// Loads scenario files: YAML with positions, the schema, then the checks the schema cannot express
+// (matrix use, CIDR arithmetic, node and path references, stack profiles). Every problem of a file
+// is reported at once, each at file:line:col with the key path, what was expected and what was found.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
+import { REPO_ROOT } from '../version.ts';
+import { faults } from '../faults/index.ts';
+import { assertions } from '../assertions/index.ts';
+import { parseCidr, subnetCount } from '../util/net.ts';
+import type { Problem } from './schema-dsl.ts';
+import { scenarioSchema, type Scenario, type ScenarioDoc, type CheckSpec, type StepSpec } from './schema.ts';
+import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from './yaml-positions.ts';
+import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
+
+/** Scenario files bigger than this are refused before parsing. */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+
+export interface LoadOptions {
+  /** Where profiles/ lives; default the faultline checkout (tests point it at a fixture). */
+  repoRoot?: string;
+}
+
+/** Loads and validates one scenario file; throws InvalidInputError with every problem found. */
+export async function loadScenario(file: string, opts: LoadOptions = {}): Promise<Scenario> {
+  return loadWith(file, new ProfileCatalog(opts.repoRoot ?? REPO_ROOT));
+}
+
+/**
+ * Loads every scenario named: files as given, directories searched for *.yaml / *.yml (sorted,
+ * skipping testdata/, node_modules/ and hidden directories). Throws one InvalidInputError with the
+ * problems of all files, including names used by two files.
+ */
+export async function loadScenarios(pathsOrDirs: readonly string[], opts: LoadOptions = {}): Promise<Scenario[]> {
+  const catalog = new ProfileCatalog(opts.repoRoot ?? REPO_ROOT);
+  const problems: { location: Location; message: string }[] = [];
+  const scenarios: Scenario[] = [];
+  for (const file of await findScenarioFiles(pathsOrDirs)) {
+    try {
+      scenarios.push(await loadWith(file, catalog));
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  problems.push(...duplicateNames(scenarios));
+  if (problems.length) throw new InvalidInputError(problems);
+  return scenarios;
+}
+
+/** Problems for scenario names used by more than one file, at the later file's `name`. */
+export function duplicateNames(scenarios: readonly Scenario[]): { location: Location; message: string }[] {
+  const seen = new Map<string, Scenario>();
+  const out: { location: Location; message: string }[] = [];
+  for (const sc of scenarios) {
+    const first = seen.get(sc.name);
+    if (first) out.push({ location: { file: sc.file, ...locate(sc.positions, ['name']) }, message: `name: scenario '${sc.name}' is already defined in ${first.file}; names must be unique` });
+    else seen.set(sc.name, sc);
+  }
+  return out;
+}
+
+const SKIPPED_DIRS = new Set(['testdata', 'node_modules']);
+
+/** Scenario files under the given paths, in the order given, each directory's files sorted. */
+export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<string[]> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const files: string[] = [];
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIPPED_DIRS.has(e.name) && !e.name.startsWith('.')) files.push(...(await walk(p)));
+      } else if (e.isFile() && /\.ya?ml$/.test(e.name)) files.push(p);
+    }
+    return files;
+  };
+  for (const p of pathsOrDirs) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new FaultlineError('usage', `no such file or directory: ${p}`);
+    }
+    for (const f of st.isDirectory() ? await walk(p) : [p]) if (!out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+async function loadWith(file: string, catalog: ProfileCatalog): Promise<Scenario> {
+  let text: string;
+  try {
+    const st = await stat(file);
+    if (st.size > MAX_SCENARIO_BYTES) {
+      throw new InvalidInputError([{ location: { file }, message: `the file has ${st.size} bytes; scenario files are limited to 1 MiB (${MAX_SCENARIO_BYTES} bytes)` }]);
+    }
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof InvalidInputError) throw e;
+    throw new InvalidInputError([{ location: { file }, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  return parseScenarioWith(text, file, catalog);
+}
+
+/** Validates scenario text as if read from `file` (the loader's core, without the file system read). */
+export function parseScenario(text: string, file: string, opts: LoadOptions = {}): Scenario {
+  return parseScenarioWith(text, file, new ProfileCatalog(opts.repoRoot ?? REPO_ROOT));
+}
+
+function parseScenarioWith(text: string, file: string, catalog: ProfileCatalog): Scenario {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new InvalidInputError([{ location: { file }, message: `the file has ${text.length} characters; scenario files are limited to 1 MiB` }]);
+  }
+  const { value, positions } = parseYamlWithPositions(text, file);
+  const problems: Problem[] = [];
+  const doc = scenarioSchema.validate(value, [], problems);
+  if (doc && !problems.length) problems.push(...semanticProblems(doc, catalog));
+  if (problems.length || !doc) {
+    throw new InvalidInputError(locateProblems(problems.length ? problems : [{ path: [], message: 'invalid scenario' }], positions, file));
+  }
+  return { ...doc, file, positions };
+}
+
+/** Schema and semantic problems as located messages, in file order, each prefixed with its key path. */
+export function locateProblems(problems: readonly Problem[], positions: PositionMap, file: string): { location: Location; message: string }[] {
+  return problems
+    .map((p) => {
+      // A missing key is reported at the mapping's own key ("cluster:"), not at its first entry.
+      const atKey = p.atKey === true || p.message.startsWith('missing required key');
+      const pos = locate(positions, p.path, atKey);
+      return { location: { file, line: pos.line, column: pos.column }, message: `${pathString(p.path) || 'top level'}: ${p.message}` };
+    })
+    .sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic checks (run once the schema holds).
+
+type Check = CheckSpec & { list: 'assertions' | 'invariants'; index: number };
+
+function semanticProblems(doc: ScenarioDoc, catalog: ProfileCatalog): Problem[] {
+  const problems: Problem[] = [];
+  const checks: Check[] = [
+    ...(doc.invariants ?? []).map((c, index) => ({ ...c, list: 'invariants' as const, index })),
+    ...(doc.assertions ?? []).map((c, index) => ({ ...c, list: 'assertions' as const, index })),
+  ];
+  checkMatrix(doc, checks, problems);
+  checkCluster(doc, problems);
+  checkReferences(doc, checks, problems);
+  checkStack(doc, catalog, problems);
+  return problems;
+}
+
+const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
+type StackField = (typeof STACK_FIELDS)[number];
+
+const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
+
+// Placeholders, dimension use, expectations and the checks they name.
+function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[]): void {
+  const matrix = doc.matrix ?? {};
+  const dims = Object.keys(matrix);
+  const stack = doc.cluster.stack as Record<StackField, string | undefined>;
+  const used = new Set<string>();
+  const dimList = dims.length ? `dimensions: ${dims.join(', ')}` : 'the scenario has no matrix';
+
+  for (const field of STACK_FIELDS) {
+    const value = stack[field];
+    if (value === undefined) continue;
+    const at = ['cluster', 'stack', field];
+    for (const name of placeholders(value)) {
+      used.add(name);
+      if (!dims.includes(name)) problems.push({ path: at, message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
+    }
+    if (value.replace(/\$\{[^}]*\}/g, '').includes('${')) problems.push({ path: at, message: `unclosed placeholder in ${JSON.stringify(value)}; write \${dimension}` });
+  }
+
+  const expect = doc.expect ?? [];
+  expect.forEach((e, i) => {
+    for (const [k, v] of Object.entries(e.when ?? {})) {
+      used.add(k);
+      const values = matrix[k];
+      if (!values) problems.push({ path: ['expect', i, 'when', k], atKey: true, message: `'${k}' is not a matrix dimension; ${dimList}` });
+      else if (!values.includes(v)) problems.push({ path: ['expect', i, 'when', k], message: `expected a value of dimension '${k}' (${values.join(', ')}), found ${JSON.stringify(v)}` });
+    }
+  });
+  for (const dim of dims) {
+    if (!used.has(dim)) problems.push({ path: ['matrix', dim], atKey: true, message: `matrix dimension '${dim}' is not used: refer to it in cluster.stack as \${${dim}} or in an expect.when` });
+  }
+
+  const names = checks.map((c) => c.name);
+  expect.forEach((e, i) => {
+    if (e.outcome === 'fail' && !e.failing) {
+      problems.push({ path: ['expect', i, 'outcome'], message: `outcome 'fail' needs 'failing': the assertions expected to fail (${list(names, 'the scenario has no assertions')})` });
+    }
+    if (e.outcome !== 'fail' && e.failing) {
+      problems.push({ path: ['expect', i, 'failing'], atKey: true, message: `'failing' applies only to outcome 'fail', found outcome '${e.outcome}'` });
+    }
+    (e.failing ?? []).forEach((f, j) => {
+      if (!names.includes(f)) problems.push({ path: ['expect', i, 'failing', j], message: `expected the name of an assertion of this scenario (${list(names, 'it has none')}), found ${JSON.stringify(f)}` });
+    });
+  });
+
+  // Two checks of one list with one name could not be told apart in expect.failing or in reports.
+  const byName = new Map<string, Check>();
+  for (const c of checks) {
+    const first = byName.get(`${c.list}/${c.name}`);
+    if (first) problems.push({ path: [c.list, c.index], message: `a check named '${c.name}' already exists (${first.list}.${first.index}); give one of them a distinct 'name'` });
+    else byName.set(`${c.list}/${c.name}`, c);
+  }
+
+  // Each cell must have at most one expectation; report each conflicting pair once.
+  if (expect.length > 1) {
+    const reported = new Set<string>();
+    for (const values of combinations(matrix)) {
+      const m = matchingExpectations(expect, values);
+      for (let a = 0; a < m.length; a++) {
+        for (let b = a + 1; b < m.length; b++) {
+          const key = `${m[a]}/${m[b]}`;
+          if (reported.has(key)) continue;
+          reported.add(key);
+          problems.push({ path: ['expect', m[b]!], message: `expect.${m[a]} and expect.${m[b]} both match cell ${cellId(doc.name, values)}; make their 'when' selectors disjoint` });
+        }
+      }
+    }
+  }
+}
+
+const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => parseCidr(c)!);
+
+// Pod CIDR: private, big enough for one node subnet per node.
+function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
+  const { podCIDR, nodeMask, nodes } = doc.cluster;
+  const cidr = podCIDR === undefined ? undefined : parseCidr(podCIDR);
+  if (!cidr || nodeMask === undefined || nodes === undefined) return;
+  const last = cidr.base + 2 ** (32 - cidr.prefix) - 1;
+  const inside = PRIVATE_RANGES.some((r) => cidr.prefix >= r.prefix && cidr.base >= r.base && last < r.base + 2 ** (32 - r.prefix));
+  if (!inside) {
+    problems.push({ path: ['cluster', 'podCIDR'], message: `expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, found ${podCIDR}, which is not private (faultline never uses public addresses)` });
+  }
+  if (nodeMask < cidr.prefix) {
+    problems.push({ path: ['cluster', 'nodeMask'], message: `expected a prefix length >= ${cidr.prefix} (node subnets are carved out of podCIDR ${podCIDR}), found ${nodeMask}` });
+    return;
+  }
+  const count = subnetCount(cidr, nodeMask);
+  if (count < nodes) {
+    problems.push({ path: ['cluster', 'nodes'], message: `expected at most ${count} node${count === 1 ? '' : 's'}: podCIDR ${podCIDR} holds ${count} subnet${count === 1 ? '' : 's'} of /${nodeMask}, found ${nodes}` });
+  }
+}
+
+const isNodeKey = (k: string) => k === 'node' || k === 'nodes' || /[a-z](Node|Nodes)$/.test(k);
+const isPathKey = (k: string) => k === 'path' || k === 'glob' || /[a-z](Path|Glob)$/.test(k);
+
+// Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[]): void {
+  const nodeCount = doc.cluster.nodes ?? 1;
+  const nodeNames = Array.from({ length: nodeCount }, (_, i) => `node-${i + 1}`);
+  const nodeList = nodeCount === 1 ? 'node-1' : `node-1..node-${nodeCount}`;
+  const workloads = doc.workload ?? [];
+  const workloadNames: string[] = [];
+  const networkNames = new Set<string>();
+
+  workloads.forEach((w, i) => {
+    const first = workloadNames.indexOf(w.name);
+    if (first >= 0) problems.push({ path: ['workload', i, 'name'], message: `workload name '${w.name}' is already used by workload.${first}; names must be unique` });
+    workloadNames.push(w.name);
+    (w.nodes ?? []).forEach((n, j) => {
+      if (!nodeNames.includes(n)) problems.push({ path: ['workload', i, 'nodes', j], message: `expected a node of this cluster (${nodeList}), found ${JSON.stringify(n)}` });
+    });
+    for (const n of w.networks ?? []) networkNames.add(n);
+  });
+  const ctx = { nodeNames, workloadNames, networkNames: [...networkNames] };
+
+  // Node names and paths anywhere in a step's or check's parameters; returns the unknown nodes.
+  const visit = (params: unknown, at: KeyPath, found: Problem[], badNodes: Set<string>): void => {
+    if (Array.isArray(params)) return params.forEach((v, i) => visit(v, [...at, i], found, badNodes));
+    if (params === null || typeof params !== 'object') return;
+    for (const [k, v] of Object.entries(params)) {
+      const here = [...at, k];
+      const strings: [string, KeyPath][] = typeof v === 'string' ? [[v, here]] : Array.isArray(v) ? v.flatMap((x, i) => (typeof x === 'string' ? [[x, [...here, i]] as [string, KeyPath]] : [])) : [];
+      for (const [str, p] of strings) {
+        if (isNodeKey(k) && !nodeNames.includes(str)) {
+          badNodes.add(str);
+          found.push({ path: p, message: `expected a node of this cluster (${nodeList}), found ${JSON.stringify(str)}` });
+        }
+        const err = isPathKey(k) ? pathProblem(str) : undefined;
+        if (err) found.push({ path: p, message: err });
+      }
+      if (typeof v === 'object') visit(v, here, found, badNodes);
+    }
+  };
+
+  const judge = (kind: string, params: Record<string, unknown>, at: KeyPath, validate: ((p: any, sc: typeof ctx) => string | undefined) | undefined) => {
+    const found: Problem[] = [];
+    const badNodes = new Set<string>();
+    visit(params, [...at, kind], found, badNodes);
+    const message = validate?.(params, ctx);
+    // A registry message about a node already reported at its value would say the same twice.
+    const repeated = message !== undefined && [...badNodes].some((n) => message.includes(n));
+    if (message && !repeated) problems.push({ path: [...at, kind], atKey: true, message });
+    problems.push(...found);
+  };
+
+  (doc.steps ?? []).forEach((step: StepSpec, i) => judge(step.kind, step.params, ['steps', i], faults.find((f) => f.name === step.kind)?.validate));
+  for (const c of checks) judge(c.kind, c.params, [c.list, c.index], assertions.find((a) => a.name === c.kind)?.validate);
+}
+
+/** Why a path from a scenario is not confined to the node's root, or undefined if it is. */
+export function pathProblem(p: string): string | undefined {
+  if (p.includes('\0')) return `expected a path without NUL bytes, found ${JSON.stringify(p)}`;
+  if (!p.startsWith('/')) return `expected an absolute path inside the node root (starting with /), found ${JSON.stringify(p)}`;
+  if (p.split('/').includes('..')) return `path escapes the node root: ${JSON.stringify(p)} has a '..' segment`;
+  return undefined;
+}
+
+const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+// Every value the stack takes across the matrix names an existing profile and a well-formed version.
+function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem[]): void {
+  const matrix = doc.matrix ?? {};
+  const cells = combinations(matrix);
+  const stack = doc.cluster.stack as Record<StackField, string | undefined>;
+  const checkers: Partial<Record<StackField, (v: string) => string | undefined>> = {
+    profile: (v) => {
+      if (!PROFILE_NAME.test(v) || v.split('/').includes('..')) return `expected a stack profile name like harvester/v1.4.3 (a path under profiles/, without .yaml), found ${JSON.stringify(v)}`;
+      if (!catalog.stacks().includes(v)) return `no stack profile '${v}' (profiles/${v}.yaml); known: ${list(catalog.stacks(), 'none')}`;
+      return undefined;
+    },
+    runtime: (v) => {
+      if (!PROFILE_NAME.test(v) || v.includes('/')) return `expected a runtime profile name like libcni-1.1 (a file under profiles/runtime/, without .yaml), found ${JSON.stringify(v)}`;
+      if (!catalog.runtimes().includes(v)) return `no runtime profile '${v}' (profiles/runtime/${v}.yaml); known: ${list(catalog.runtimes(), 'none')}`;
+      return undefined;
+    },
+    cni: (v) => {
+      if (!CNI_FORM.test(v)) {
+        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v)` : '';
+        return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
+      }
+      if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
+      return undefined;
+    },
+    cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
+  };
+
+  for (const field of STACK_FIELDS) {
+    const template = stack[field];
+    const checker = checkers[field];
+    if (template === undefined || !checker) continue;
+    if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) continue; // an unclosed placeholder, already reported
+    const dims = [...new Set(placeholders(template))];
+    if (dims.some((d) => !(d in matrix))) continue; // already reported as a bad placeholder
+    // Distinct values the field takes, with the cells giving each.
+    const failures = new Map<string, { message: string; cells: Record<string, string>[] }>();
+    const distinct = new Set<string>();
+    for (const values of cells) {
+      const v = substitute(template, values);
+      distinct.add(v);
+      const known = failures.get(v);
+      if (known) known.cells.push(values);
+      else {
+        const message = checker(v);
+        if (message) failures.set(v, { message, cells: [values] });
+      }
+    }
+    if (!failures.size) continue;
+    const at = ['cluster', 'stack', field];
+    // Every value wrong, or no single dimension to blame: report at the field itself.
+    if (dims.length !== 1 || failures.size === distinct.size) {
+      for (const [v, f] of failures) {
+        const from = dims.length ? ` (${template} with ${Object.entries(f.cells[0]!).filter(([k]) => dims.includes(k)).map(([k, x]) => `${k}=${x}`).join(', ')})` : '';
+        problems.push({ path: at, message: `${f.message}${from && !f.message.includes(template) ? from : ''}` });
+      }
+      continue;
+    }
+    // Some values of one dimension are wrong: point at those matrix entries.
+    const dim = dims[0]!;
+    for (const f of failures.values()) {
+      const value = f.cells[0]![dim]!;
+      problems.push({ path: ['matrix', dim, matrix[dim]!.indexOf(value)], message: `cluster.stack.${field} '${template}' with ${dim}=${value}: ${f.message}` });
+    }
+  }
+}
+
+/** The stack and runtime profiles present under a repository's profiles/ directory (read once). */
+class ProfileCatalog {
+  private stackNames?: string[];
+  private runtimeNames?: string[];
+  constructor(private readonly repoRoot: string) {}
+
+  stacks(): string[] {
+    this.stackNames ??= this.scan(path.join(this.repoRoot, 'profiles'), '', true);
+    return this.stackNames;
+  }
+
+  runtimes(): string[] {
+    this.runtimeNames ??= this.scan(path.join(this.repoRoot, 'profiles', 'runtime'), '', false);
+    return this.runtimeNames;
+  }
+
+  private scan(dir: string, prefix: string, recurse: boolean): string[] {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+    const out: string[] = [];
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (recurse && !(prefix === '' && e.name === 'runtime') && !e.name.startsWith('.')) out.push(...this.scan(path.join(dir, e.name), `${prefix}${e.name}/`, true));
+      } else if (e.name.endsWith('.yaml')) out.push(`${prefix}${e.name.slice(0, -5)}`);
+    }
+    return out.sort();
+  }
+}

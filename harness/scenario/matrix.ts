@@ -1,0 +1,127 @@
+// A scenario's matrix becomes cells: one per combination of dimension values, each with its stack
+// (placeholders filled in) and the outcome expected of it.
+import { FaultlineError } from '../errors.ts';
+import type { Expectation, ScenarioDoc } from './schema.ts';
+
+export type Stack = ScenarioDoc['cluster']['stack'];
+
+/** What a cell is expected to do: pass, or fail with exactly these assertions failing. */
+export interface CellExpectation {
+  outcome: Expectation['outcome'];
+  failing: string[];
+  reason?: string;
+  /** Index in the scenario's `expect` list; absent for the default (pass). */
+  index?: number;
+}
+
+/** One combination of matrix values of one scenario. */
+export interface Cell {
+  /** `name[dim=v,dim2=w]`, or just `name` without a matrix. */
+  id: string;
+  scenario: string;
+  values: Readonly<Record<string, string>>;
+  stack: Stack;
+  expectation: CellExpectation;
+}
+
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+
+/** Dimension names a template refers to, in order (`harvester/${harvester}` → ['harvester']). */
+export function placeholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+/** Fills `${dim}` from `values`; unknown names stay as written (validation reports them). */
+export function substitute(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
+}
+
+/** The stack of a cell: every string field with its placeholders filled. */
+export function substituteStack(stack: Stack, values: Readonly<Record<string, string>>): Stack {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stack)) out[k] = typeof v === 'string' ? substitute(v, values) : v;
+  return out as Stack;
+}
+
+/** Every combination of the matrix, in dimension order (the last dimension varies fastest). */
+export function combinations(matrix: Readonly<Record<string, readonly string[]>>): Record<string, string>[] {
+  let out: Record<string, string>[] = [{}];
+  for (const [dim, vals] of Object.entries(matrix)) {
+    out = out.flatMap((partial) => vals.map((v) => ({ ...partial, [dim]: v })));
+  }
+  return out;
+}
+
+/** `name[dim=v,dim2=w]`. */
+export function cellId(name: string, values: Readonly<Record<string, string>>): string {
+  const parts = Object.entries(values).map(([k, v]) => `${k}=${v}`);
+  return parts.length ? `${name}[${parts.join(',')}]` : name;
+}
+
+/** Indices of the expectations whose `when` matches these values. */
+export function matchingExpectations(expect: readonly Expectation[], values: Readonly<Record<string, string>>): number[] {
+  const out: number[] = [];
+  expect.forEach((e, i) => {
+    if (Object.entries(e.when ?? {}).every(([k, v]) => values[k] === v)) out.push(i);
+  });
+  return out;
+}
+
+/**
+ * Cells of a scenario, in dimension order. The expectation is the one matching expectation (the
+ * loader guarantees at most one), else pass.
+ */
+export function expandMatrix(scenario: Pick<ScenarioDoc, 'name' | 'matrix' | 'expect' | 'cluster'>): Cell[] {
+  const expect = scenario.expect ?? [];
+  return combinations(scenario.matrix ?? {}).map((values) => {
+    const index = matchingExpectations(expect, values)[0];
+    const e = index === undefined ? undefined : expect[index];
+    const expectation: CellExpectation = e
+      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.reason ? { reason: e.reason } : {}), index }
+      : { outcome: 'pass', failing: [] };
+    return {
+      id: cellId(scenario.name, values),
+      scenario: scenario.name,
+      values,
+      stack: substituteStack(scenario.cluster.stack, values),
+      expectation,
+    };
+  });
+}
+
+/** `--only dim=value` flags, grouped: a cell is kept when, for every dimension named, its value is one of those given. */
+export type OnlyFilter = Map<string, Set<string>>;
+
+/** Parses repeatable `--only dim=value` flags; a flag without '=' is a usage error. */
+export function parseOnly(flags: readonly string[] | string | undefined): OnlyFilter {
+  const list = flags === undefined ? [] : typeof flags === 'string' ? [flags] : flags;
+  const out: OnlyFilter = new Map();
+  for (const flag of list) {
+    const m = /^([^=\s]+)=(.+)$/.exec(flag.trim());
+    if (!m) throw new FaultlineError('usage', `--only ${flag}: expected dimension=value, e.g. --only harvester=v1.4.2`);
+    const set = out.get(m[1]!) ?? new Set<string>();
+    set.add(m[2]!);
+    out.set(m[1]!, set);
+  }
+  return out;
+}
+
+/**
+ * Keeps the cells that match every `--only` dimension. A dimension or value the scenario does not
+ * have is a usage error naming the flag (a typo must not silently select nothing).
+ */
+export function selectCells(scenario: Pick<ScenarioDoc, 'name' | 'matrix'>, cells: readonly Cell[], only: OnlyFilter | readonly string[]): Cell[] {
+  const filter = only instanceof Map ? only : parseOnly(only);
+  const matrix = scenario.matrix ?? {};
+  for (const [dim, vals] of filter) {
+    const known = matrix[dim];
+    if (!known) {
+      const dims = Object.keys(matrix);
+      throw new FaultlineError('usage', `--only ${dim}=${[...vals][0]}: scenario '${scenario.name}' has no matrix dimension '${dim}'; ${dims.length ? `dimensions: ${dims.join(', ')}` : 'it has no matrix'}`);
+    }
+    for (const v of vals) {
+      if (!known.includes(v)) throw new FaultlineError('usage', `--only ${dim}=${v}: dimension '${dim}' of scenario '${scenario.name}' has no value '${v}'; values: ${known.join(', ')}`);
+    }
+  }
+  return cells.filter((c) => [...filter].every(([dim, vals]) => vals.has(c.values[dim]!)));
+}
