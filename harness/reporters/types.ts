@@ -45,6 +45,8 @@ export interface RunReport {
   outDir: string;
   summary: Record<Outcome, number> & { total: number; asExpected: boolean };
   cells: CellReport[];
+  /** Files the reporters wrote (filled in after onRunEnd; not part of report.json). */
+  written?: string[];
 }
 
 /** Optional hooks: a reporter implements only what it needs (vitest style). */

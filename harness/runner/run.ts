@@ -10,6 +10,7 @@ import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
 import { createRun } from '../backends/local/ledger.ts';
+import { fanOut, writtenPaths } from '../reporters/index.ts';
 import { LocalBackend } from '../backends/local/local-backend.ts';
 
 export interface RunOptions {
@@ -40,10 +41,7 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', run.runId));
   const seed = opts.seed ?? randomSeed();
   const startedAt = new Date();
-  const fan = async <K extends keyof Reporter>(hook: K, ...args: Parameters<NonNullable<Reporter[K]>>) => {
-    const results = await Promise.all(opts.reporters.map((r) => (r[hook] as ((...a: unknown[]) => unknown) | undefined)?.apply(r, args)));
-    return results;
-  };
+  const fan = <K extends keyof Reporter>(hook: K, ...args: Parameters<NonNullable<Reporter[K]>>) => fanOut(opts.reporters, hook, ...args);
   const reports: CellReport[] = new Array(opts.cells.length);
   try {
     await mkdir(outDir, { recursive: true });
@@ -62,7 +60,8 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
           reportDir: outDir,
           seed,
           signal: opts.signal,
-          progress: (id, m) => void fan('onProgress', id, m),
+          // Progress is best effort: a reporter failing here must not stop the cell.
+          progress: (id, m) => void fan('onProgress', id, m).catch(() => undefined),
         });
         reports[i] = report;
         await fan('onCellEnd', report);
@@ -87,7 +86,7 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
     summary: { ...summary, total: cells.length, asExpected: cells.every((c) => c.asExpected) },
     cells,
   };
-  await fan('onRunEnd', report);
+  report.written = writtenPaths(await fan('onRunEnd', report));
   if (opts.signal.aborted) throw opts.signal.reason instanceof FaultlineError ? opts.signal.reason : new FaultlineError('interrupted', 'interrupted');
   return report;
 }

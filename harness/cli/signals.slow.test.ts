@@ -1,0 +1,103 @@
+// Interrupting a run cleans up everything; a SIGKILLed run leaves only disk state that `faultline gc`
+// removes, without touching a run that is still alive.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import path from 'node:path';
+import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, tempDir, waitFor } from '../testing/cli.ts';
+import { REPO_ROOT } from '../version.ts';
+
+const SCENARIO = 'harness/cli/testdata/long-wait.yaml';
+
+function start(stateDir: string, outDir: string) {
+  return execa('node', [BIN, 'run', SCENARIO, '--out', outDir, '--reporter', 'json'], {
+    reject: false,
+    all: true,
+    cwd: REPO_ROOT,
+    env: { FAULTLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+  });
+}
+
+/** Resolves with the node holders once the run's nodes are up and the cell is in its wait step. */
+async function waitUntilWaiting(pid: number): Promise<number[]> {
+  await waitFor(async () => (await holdersOf(pid)).length >= 2, 30_000, 'two node holders');
+  await new Promise((r) => setTimeout(r, 1500)); // boot + pods
+  return holdersOf(pid);
+}
+
+describe('interrupts and kills', () => {
+  let hostBefore: string;
+  beforeAll(async () => {
+    hostBefore = await hostState();
+  });
+  afterAll(async () => {
+    expect(await hostState()).toBe(hostBefore);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s cleans up and exits %i', async (sig, code) => {
+    const state = await tempDir('fl-sig-state-');
+    const out = await tempDir('fl-sig-out-');
+    try {
+      const child = start(state.dir, out.dir);
+      const holders = await waitUntilWaiting(child.pid!);
+      const t0 = Date.now();
+      child.kill(sig);
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(code);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.all).toContain(`${sig} received, cleaning up`);
+      expect(holders.filter(alive)).toEqual([]);
+      expect(await processesMentioning(state.dir)).toEqual([]);
+      expect(await readdir(path.join(state.dir, 'runs')).catch(() => [])).toEqual([]);
+      const report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
+      expect(report.cells[0].outcome).toBe('error');
+      expect(report.cells[0].reason).toMatch(/interrupted/);
+    } finally {
+      await state.cleanup();
+      await out.cleanup();
+    }
+  });
+
+  it('SIGKILL leaves no kernel objects; gc removes the dead run and not a live one', async () => {
+    const state = await tempDir('fl-kill-state-');
+    const outA = await tempDir('fl-kill-a-');
+    const outB = await tempDir('fl-kill-b-');
+    try {
+      const a = start(state.dir, outA.dir);
+      const holdersA = await waitUntilWaiting(a.pid!);
+      const runsBeforeB = await readdir(path.join(state.dir, 'runs'));
+      expect(runsBeforeB).toHaveLength(1);
+      const b = start(state.dir, outB.dir);
+      await waitFor(async () => (await readdir(path.join(state.dir, 'runs'))).length === 2, 30_000, 'second run');
+      const holdersB = await waitUntilWaiting(b.pid!);
+
+      a.kill('SIGKILL');
+      await a;
+      const deadRun = runsBeforeB[0]!;
+      // The holders die with their parent (pdeathsig): nothing of run A stays in the kernel.
+      await waitFor(() => holdersA.every((p) => !alive(p)), 10_000, 'run A holders to die');
+      expect(await readdir(path.join(state.dir, 'runs'))).toContain(deadRun);
+
+      const gc = await faultline(['gc'], { FAULTLINE_STATE_DIR: state.dir });
+      expect(gc.exitCode, gc.all).toBe(0);
+      expect(gc.all).toContain(deadRun);
+      const left = await readdir(path.join(state.dir, 'runs'));
+      expect(left).toHaveLength(1);
+      expect(left[0]).not.toBe(deadRun);
+      // Run B is untouched: its holders are alive and it still finishes cleanly on SIGINT.
+      expect(holdersB.filter(alive)).toEqual(holdersB);
+      b.kill('SIGINT');
+      const rb = await b;
+      expect(rb.exitCode, rb.all).toBe(130);
+      expect(holdersB.filter(alive)).toEqual([]);
+      expect(await readdir(path.join(state.dir, 'runs'))).toEqual([]);
+    } finally {
+      await state.cleanup();
+      await outA.cleanup();
+      await outB.cleanup();
+    }
+  });
+});
