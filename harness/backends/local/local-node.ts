@@ -67,7 +67,7 @@ export class LocalNode implements Node {
     this.paths = new NodePaths({
       nodeName: this.name,
       diskDir: join(opts.nodeDir, 'disk'),
-      holderPid: () => (this.running ? this.holder!.pid : undefined),
+      holderPid: () => this.livePid(),
     });
   }
 
@@ -82,6 +82,16 @@ export class LocalNode implements Node {
   /** Pid of the running holder (for tests and diagnostics). */
   get holderPid(): number | undefined {
     return this.running ? this.holder!.pid : undefined;
+  }
+
+  /**
+   * The holder's pid, checked to still be the holder (its mount namespace is the node's), so a
+   * pid the kernel has reused can never send a file operation or a command to the host.
+   */
+  private livePid(): number | undefined {
+    if (!this.running || !this.ns) return undefined;
+    const pid = this.holder!.pid;
+    return readNs(pid, 'mnt') === this.ns.mnt ? pid : undefined;
   }
 
   // ---- power ----
@@ -175,18 +185,19 @@ export class LocalNode implements Node {
     const ns = this.ns;
     if (!holder && !ns) return;
     const podNets = new Set<string>();
-    if (holder && !holder.exited) {
-      for (const name of safeReaddir(`/proc/${holder.pid}/root/run/netns`)) {
+    const pid = this.livePid();
+    if (pid !== undefined) {
+      for (const name of safeReaddir(`/proc/${pid}/root/run/netns`)) {
         try {
-          podNets.add(`net:[${statSync(`/proc/${holder.pid}/root/run/netns/${name}`).ino}]`);
+          podNets.add(`net:[${statSync(`/proc/${pid}/root/run/netns/${name}`).ino}]`);
         } catch {
           // gone meanwhile
         }
       }
     }
     const tag = this.tag;
+    // The holder is matched by its namespaces like everything else (never by a pid that may be reused).
     await killMatching((p) => {
-      if (holder && p.pid === holder.pid) return true;
       const net = p.ns('net');
       if (ns && (p.ns('mnt') === ns.mnt || net === ns.net || p.ns('uts') === ns.uts)) return true;
       if (net !== undefined && podNets.has(net)) return true;
@@ -243,10 +254,11 @@ export class LocalNode implements Node {
   }
 
   private requireRunning(what: string): number {
-    if (!this.running) {
+    const pid = this.livePid();
+    if (pid === undefined) {
       throw new FaultlineError('environment', `node ${this.name} is powered off: cannot ${what}`);
     }
-    return this.holder!.pid;
+    return pid;
   }
 
   // ---- pod network namespaces ----
@@ -263,7 +275,7 @@ export class LocalNode implements Node {
 
   async deleteNetns(name: string): Promise<void> {
     validateNetnsName(name);
-    if (!this.running) return; // gone with the power
+    if (this.livePid() === undefined) return; // gone with the power
     if (!(await this.listNetns()).includes(name)) return;
     const r = await this.exec(['ip', 'netns', 'delete', name]);
     if (r.exitCode !== 0 && (await this.listNetns()).includes(name)) {
@@ -272,8 +284,8 @@ export class LocalNode implements Node {
   }
 
   async listNetns(): Promise<string[]> {
-    if (!this.running) return [];
-    return safeReaddir(`/proc/${this.holder!.pid}/root/run/netns`).sort();
+    const pid = this.livePid();
+    return pid === undefined ? [] : safeReaddir(`/proc/${pid}/root/run/netns`).sort();
   }
 
   // ---- files ----
@@ -345,7 +357,7 @@ export class LocalNode implements Node {
         `pattern ${pattern} is outside the node's state (allowed: ${[...PERSISTENT_ROOTS, ...VOLATILE_ROOTS].join(', ')})`,
       );
     }
-    const reachable = roots.filter((r) => this.running || (PERSISTENT_ROOTS as readonly string[]).includes(r));
+    const reachable = roots.filter((r) => this.livePid() !== undefined || (PERSISTENT_ROOTS as readonly string[]).includes(r));
     if (reachable.length === 0) this.paths.rootHostPath(roots[0]!); // throws: powered off
     const found: string[] = [];
     for (const root of reachable) {
