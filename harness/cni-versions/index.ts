@@ -142,6 +142,9 @@ async function resolveVersion(cache: string, version: string, opts: ResolveOptio
   });
 }
 
+/** Suites probed for versions outside DEBIAN_RELEASES: unstable first, then testing (which lags it). */
+const MOVING_SUITES = ['sid', 'testing'] as const;
+
 /** Which Debian suite and package version provide `version`, if any. */
 async function debianHome(
   cache: string,
@@ -150,22 +153,26 @@ async function debianHome(
   required: boolean,
 ): Promise<{ suite: string; pkgVersion: string } | undefined> {
   const fixed = DEBIAN_RELEASES[version];
-  const suite = fixed?.suite ?? 'sid';
-  const apt = new PrivateApt(cache, suite);
-  let versions: string[];
-  try {
-    versions = await apt.lookup(fixed ? STABLE_LISTS_MAX_AGE : DAY, opts);
-  } catch (e) {
-    // Only a known Debian version must come from Debian; for others Debian is a guess, the tarball is next.
-    if (fixed || required || !(e instanceof FaultlineError) || e.code === 'interrupted') throw e;
-    opts.onProgress?.(`could not check Debian sid for ${version} (${e.message}); trying the release tarball`);
-    return undefined;
+  const suites = fixed ? [fixed.suite] : MOVING_SUITES;
+  const seen: string[] = [];
+  for (const suite of suites) {
+    let versions: string[];
+    try {
+      versions = await new PrivateApt(cache, suite).lookup(fixed ? STABLE_LISTS_MAX_AGE : DAY, opts);
+    } catch (e) {
+      // Only a known Debian version must come from Debian; for others Debian is a guess, the tarball is next.
+      if (fixed || required || !(e instanceof FaultlineError) || e.code === 'interrupted') throw e;
+      opts.onProgress?.(`could not check Debian ${suite} for ${version} (${e.message}); trying the release tarball`);
+      return undefined;
+    }
+    const pkgVersion = versions.find((v) => upstreamVersion(v) === version);
+    if (pkgVersion) return { suite, pkgVersion };
+    seen.push(`${suite}: ${versions.join(', ') || 'nothing'}`);
   }
-  const pkgVersion = versions.find((v) => upstreamVersion(v) === version);
-  if (pkgVersion) return { suite, pkgVersion };
   if (fixed) {
-    throw new FaultlineError('environment', `Debian ${suite} no longer lists ${DEBIAN_PACKAGE} ${version} (it has: ${versions.join(', ') || 'nothing'})`);
+    throw new FaultlineError('environment', `Debian ${fixed.suite} no longer lists ${DEBIAN_PACKAGE} ${version} (${seen.join('; ')})`);
   }
+  if (required) opts.onProgress?.(`Debian has no ${DEBIAN_PACKAGE} ${version} (${seen.join('; ')})`);
   return undefined;
 }
 

@@ -149,6 +149,23 @@ describe('tarball source', () => {
     expect(hits.get(path)).toBe(3);
   });
 
+  it('automatic source: a version Debian cannot provide comes from the tarball', async () => {
+    publish('1.4.8', buildTarball('auto', 'v1.4.8'));
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    process.env.FAULTLINE_DEBIAN_MIRROR = `http://127.0.0.1:${port}/debian`; // Debian unreachable
+    try {
+      const progress: string[] = [];
+      const r = await resolvePlugins('1.4.8', { cacheDir, urlTemplate: template(), onProgress: (m) => progress.push(m) });
+      expect(r.source).toBe(`tarball:${base}${tarPath('1.4.8')}`);
+      expect(progress.join('\n')).toMatch(/could not check Debian sid for 1\.4\.8/);
+    } finally {
+      delete process.env.FAULTLINE_DEBIAN_MIRROR;
+    }
+  });
+
   it('refuses a tarball whose digest does not match its .sha256, leaving nothing in the cache', async () => {
     publish('1.4.4', buildTarball('bad', 'v1.4.4'), { sum: 'ab'.repeat(32) });
     const err = await resolvePlugins('1.4.4', { cacheDir, source: 'tarball', urlTemplate: template() }).catch((e: unknown) => e);
