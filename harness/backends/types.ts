@@ -59,6 +59,8 @@ export interface Node {
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
   truncateFile(path: string, size: number): Promise<void>;
+  /** Creates a directory (and parents) with this mode if missing. */
+  mkdir(path: string, mode: number): Promise<void>;
   removeFile(path: string): Promise<void>;
   /** undefined when the path does not exist. */
   stat(path: string): Promise<NodeFileStat | undefined>;

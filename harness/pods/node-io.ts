@@ -13,10 +13,7 @@ export function nodeRuntimeIo(node: Node): { invoker: Invoker; cacheFs: CacheFs 
     writeFile: (p, d, mode) => node.writeFile(p, d, mode),
     removeFile: (p) => node.removeFile(p),
     list: (d) => node.list(d),
-    mkdir: async (p, mode) => {
-      const r = await node.exec(['install', '-d', '-m', mode.toString(8), p]);
-      if (r.exitCode !== 0) throw new Error(`mkdir ${p} on ${node.name}: ${r.stderr.trim()}`);
-    },
+    mkdir: (p, mode) => node.mkdir(p, mode),
   };
   return { invoker, cacheFs };
 }

@@ -7,9 +7,12 @@ import type { Attachment, Timeline } from '../runner/timeline.ts';
 import type { CniResult, CrashPoints, NetworkConfigList, RuntimeConf } from '../runtime/types.ts';
 import { CniRuntime } from '../runtime/cni-runtime.ts';
 import { nodeRuntimeIo } from './node-io.ts';
-import { errorMessage } from '../errors.ts';
+import { CniPluginError } from '../runtime/errors.ts';
+import { FaultlineError, errorMessage } from '../errors.ts';
 import type { Rng } from '../util/rng.ts';
 import type { Workload } from '../scenario/schema.ts';
+import { NetworkStore } from './network-store.ts';
+import { MultiNetwork, setupNatGateway, type Delegate } from './multi-network.ts';
 
 export interface PodSpec {
   name: string;
@@ -38,6 +41,13 @@ export interface PodNetwork {
   name: string;
   ifName: string;
   conflist: NetworkConfigList;
+  /** Multi-network: 'eip' is a NAT gateway's elastic-address reservation (IPAM only). */
+  role?: Delegate['role'];
+}
+
+/** Extra fields for a pod operation's timeline entry (e.g. the churn operation it belongs to). */
+export interface PodOpOptions {
+  detail?: Record<string, unknown>;
 }
 
 export class PodManager {
@@ -45,6 +55,15 @@ export class PodManager {
   /** Live sandboxes (what the runtime knows of), by node then pod name. */
   private readonly sandboxes = new Map<string, Map<string, PodState>>();
   private readonly runtimes = new Map<string, CniRuntime>();
+  private readonly configCache = new Map<string, { dirMtimeMs: number; file: string; fileMtimeMs: number; size: number; conflist: NetworkConfigList }>();
+  /** The cluster's network definitions (NetworkAttachmentDefinitions); see network-store.ts. */
+  readonly networks: NetworkStore;
+  /** Set when the profile has secondary networks: pods attach as Multus attaches them. */
+  readonly multi: MultiNetwork | undefined;
+  /** Container ids with an ADD or DEL under way, by node (invariants skip them mid-churn). */
+  private readonly busy = new Map<string, Set<string>>();
+  /** Sandboxes whose failed ADD was already torn down completely (nothing left to DEL). */
+  private readonly tornDown = new Set<string>();
 
   constructor(
     private readonly nodes: readonly Node[],
@@ -63,7 +82,17 @@ export class PodManager {
       }
       this.desiredByNode.set(node.name, specs);
       this.sandboxes.set(node.name, new Map());
+      this.busy.set(node.name, new Set());
     });
+    this.networks = new NetworkStore(stack.profile.networks);
+    this.multi = stack.profile.networks.some((n) => n.secondary)
+      ? new MultiNetwork(this.networks, stack, (node) => ({ podSubnet: node.spec.podSubnet, index: Math.max(0, nodes.findIndex((n) => n.name === node.name)) }))
+      : undefined;
+  }
+
+  /** Container ids of pods whose ADD or DEL is under way on a node. */
+  inFlight(node: string): string[] {
+    return [...(this.busy.get(node) ?? [])];
   }
 
   desired(node?: string): PodSpec[] {
@@ -111,6 +140,7 @@ export class PodManager {
   onPowerOff(node: Node): void {
     this.sandboxes.get(node.name)?.clear();
     this.runtimes.delete(node.name);
+    this.configCache.delete(node.name);
   }
 
   /** Start every desired pod that has no running sandbox (kubelet after a boot). */
@@ -127,12 +157,26 @@ export class PodManager {
     return { started, failed };
   }
 
-  /** The default network: the first file in sorted order of the node's /etc/cni/net.d, as libcni picks it. */
+  /**
+   * The default network: the first file in sorted order of the node's /etc/cni/net.d, as libcni picks
+   * it. Like containerd, the parsed config is kept in memory and reloaded when the directory or the
+   * file changes.
+   */
   async defaultNetwork(node: Node): Promise<PodNetwork> {
+    const dirStat = await node.stat('/etc/cni/net.d');
+    const cached = this.configCache.get(node.name);
+    if (cached && dirStat && cached.dirMtimeMs === dirStat.mtimeMs) {
+      const fileStat = await node.stat(cached.file);
+      if (fileStat && fileStat.mtimeMs === cached.fileMtimeMs && fileStat.size === cached.size) return { name: '', ifName: 'eth0', conflist: cached.conflist };
+    }
     const files = (await node.list('/etc/cni/net.d')).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
     const first = files[0];
     if (!first) throw new Error('no network config found in /etc/cni/net.d');
-    return { name: '', ifName: 'eth0', conflist: await readNetworkFile(node, `/etc/cni/net.d/${first}`) };
+    const file = `/etc/cni/net.d/${first}`;
+    const fileStat = await node.stat(file);
+    const conflist = await readNetworkFile(node, file);
+    if (dirStat && fileStat) this.configCache.set(node.name, { dirMtimeMs: dirStat.mtimeMs, file, fileMtimeMs: fileStat.mtimeMs, size: fileStat.size, conflist });
+    return { name: '', ifName: 'eth0', conflist };
   }
 
   /**
@@ -140,6 +184,7 @@ export class PodManager {
    * Subclass-free extension point for delegation semantics (see multi-network).
    */
   async podNetworks(node: Node, spec: PodSpec): Promise<PodNetwork[]> {
+    if (this.multi) return this.multi.resolve(node, spec, 'ADD');
     const def = await this.defaultNetwork(node);
     if (spec.networks.length) {
       throw new Error(`secondary networks (${spec.networks.join(', ')}) need a delegation profile`);
@@ -169,15 +214,20 @@ export class PodManager {
    * RunPodSandbox: new netns, ADD on every network. On failure the sandbox is torn down (DEL, netns
    * removed) as containerd does, and the pod is left 'failed' with the plugin's error.
    */
-  async startPod(node: Node, spec: PodSpec, crash?: CrashPoints): Promise<PodState> {
+  async startPod(node: Node, spec: PodSpec, crash?: CrashPoints, opts: PodOpOptions = {}): Promise<PodState> {
     const containerId = this.newContainerId();
     const netnsName = `cni-${containerId.slice(0, 8)}-${containerId.slice(8, 12)}-${containerId.slice(12, 16)}`;
     const started = Date.now();
     const state: PodState = { spec, containerId, netnsName, netns: `/run/netns/${netnsName}`, phase: 'running', attachments: [] };
     this.sandboxes.get(node.name)!.set(spec.name, state);
+    const busy = this.busy.get(node.name)!;
+    busy.add(containerId);
+    let nets: PodNetwork[] | undefined;
+    let lan: string | undefined;
     try {
       state.netns = await node.createNetns(netnsName);
-      const nets = await this.podNetworks(node, spec);
+      nets = await this.podNetworks(node, spec);
+      if (this.multi) await this.multi.saveDelegates(node, containerId, spec.name, nets as Delegate[]);
       for (const net of nets) {
         const rt = this.runtimeConf(spec, containerId, state.netns, net.ifName);
         const result: CniResult = await this.runtime(node).addNetworkList(net.conflist, rt, crash);
@@ -189,23 +239,67 @@ export class PodManager {
           netns: state.netns,
           ips: (result.ips ?? []).map((ip) => ip.address.split('/')[0]!),
         });
+        if (net.ifName === 'eth0') lan = result.ips?.[0]?.address;
       }
-      this.timeline.add({ kind: 'op', op: 'add', node: node.name, pod: spec.name, result: 'ok', durationMs: Date.now() - started, detail: { containerId, ips: state.attachments.flatMap((a) => a.ips) } });
+      if (spec.role === 'nat-gateway') await this.natGateway(node, state, lan);
+      this.timeline.add({ kind: 'op', op: 'add', node: node.name, pod: spec.name, result: 'ok', durationMs: Date.now() - started, detail: { containerId, ips: state.attachments.flatMap((a) => a.ips), ...opts.detail } });
     } catch (e) {
-      if (isCrash(e)) throw e;
+      if (isCrash(e)) {
+        busy.delete(containerId);
+        throw e;
+      }
       state.phase = 'failed';
       state.error = errorMessage(e);
-      this.timeline.add({ kind: 'op', op: 'add', node: node.name, pod: spec.name, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId } });
-      // containerd tears down a sandbox whose network setup failed.
-      await this.teardown(node, state).catch(() => undefined);
+      this.timeline.add({ kind: 'op', op: 'add', node: node.name, pod: spec.name, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId, ...opts.detail } });
+      // Code 1 (incompatible CNI versions) means the stack cannot work at all: the plugins do not
+      // speak the config's version. That is an environment failure of the cell, not an outcome.
+      if (e instanceof CniPluginError && e.command === 'ADD' && e.code === 1) {
+        throw new FaultlineError('environment', `${node.name}: pod ${spec.name}: ${e.message}`, { cause: e });
+      }
+      // containerd tears down a sandbox whose network setup failed (with what ADD resolved).
+      await this.teardown(node, state, this.multi ? (nets ?? []) : undefined).then(() => this.multi && this.tornDown.add(containerId), () => undefined);
       state.attachments = [];
+    } finally {
+      busy.delete(containerId);
     }
     return state;
   }
 
-  /** DEL on every network (reverse order), then the netns goes. A failed DEL keeps the sandbox. */
-  private async teardown(node: Node, state: PodState): Promise<void> {
-    const nets = await this.podNetworks(node, state.spec).catch(() => [] as PodNetwork[]);
+  /** A NAT gateway: the elastic address on net1, SNAT/DNAT for it inside the pod's netns. */
+  private async natGateway(node: Node, state: PodState, lan: string | undefined): Promise<void> {
+    const ext = state.attachments.find((a) => a.ifName === 'net1');
+    const eip = state.attachments.find((a) => a.ifName === 'eip0')?.ips[0];
+    if (!ext || !eip || !lan) throw new Error(`nat-gateway ${state.spec.name}: needs eth0, net1 and an elastic address (has ${state.attachments.map((a) => a.ifName).join(', ') || 'nothing'})`);
+    await setupNatGateway(node, state.netns, { lanCidr: lan, lanIp: lan.split('/')[0]!, eip, externalIf: 'net1' });
+  }
+
+  /**
+   * The runtime died during this pod's ADD (a RuntimeCrash from a CrashPoints hook). What the runtime
+   * held in memory is gone: the ADD's result, its plugin VERSION answers. The sandbox record (container
+   * id, netns) is persisted by containerd, and the netns and whatever the plugins made in the kernel
+   * stay, so a later delete still DELs it. The pod is not running.
+   */
+  crashed(node: Node, podName: string, reason: string, detail: Record<string, unknown> = {}): PodState {
+    const state = this.pod(node.name, podName);
+    if (!state) throw new Error(`no sandbox for pod ${podName} on ${node.name}`);
+    state.phase = 'failed';
+    state.error = reason;
+    state.attachments = [];
+    this.runtimes.delete(node.name);
+    this.timeline.add({ kind: 'op', op: 'add', node: node.name, pod: podName, result: 'error', error: reason, durationMs: 0, detail: { containerId: state.containerId, crash: true, ...detail } });
+    return state;
+  }
+
+  /**
+   * DEL on every network (reverse order), then the netns goes. A failed DEL keeps the sandbox.
+   * Multi-network pods get their delegates per the delegation semantics; a missing definition
+   * stops the whole teardown (nothing is DELed, the netns stays).
+   */
+  private async teardown(node: Node, state: PodState, resolved?: PodNetwork[]): Promise<void> {
+    let nets: PodNetwork[];
+    if (resolved) nets = resolved;
+    else if (this.multi) nets = (await this.multi.delegatesForDel(node, state.spec, state.containerId)).delegates;
+    else nets = await this.podNetworks(node, state.spec).catch(() => [] as PodNetwork[]);
     const errors: string[] = [];
     for (const net of [...nets].reverse()) {
       try {
@@ -216,24 +310,30 @@ export class PodManager {
     }
     if (errors.length) throw new Error(errors.join('; '));
     await node.deleteNetns(state.netnsName);
+    if (this.multi) await this.multi.forget(node, state.containerId);
   }
 
   /** StopPodSandbox + remove: DEL, then the netns. The pod leaves the desired set. */
-  async deletePod(node: Node, podName: string): Promise<{ ok: boolean; error?: string }> {
+  async deletePod(node: Node, podName: string, opts: PodOpOptions = {}): Promise<{ ok: boolean; error?: string }> {
     const state = this.pod(node.name, podName);
     this.removeDesired(node.name, podName);
     if (!state) return { ok: true };
     const started = Date.now();
     state.phase = 'terminating';
+    const busy = this.busy.get(node.name)!;
+    busy.add(state.containerId);
     try {
-      await this.teardown(node, state);
+      // A sandbox whose failed ADD was already torn down holds nothing more.
+      if (!this.tornDown.delete(state.containerId)) await this.teardown(node, state);
       this.sandboxes.get(node.name)!.delete(podName);
-      this.timeline.add({ kind: 'op', op: 'del', node: node.name, pod: podName, result: 'ok', durationMs: Date.now() - started, detail: { containerId: state.containerId } });
+      this.timeline.add({ kind: 'op', op: 'del', node: node.name, pod: podName, result: 'ok', durationMs: Date.now() - started, detail: { containerId: state.containerId, ...opts.detail } });
       return { ok: true };
     } catch (e) {
       state.error = errorMessage(e);
-      this.timeline.add({ kind: 'op', op: 'del', node: node.name, pod: podName, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId: state.containerId } });
+      this.timeline.add({ kind: 'op', op: 'del', node: node.name, pod: podName, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId: state.containerId, ...opts.detail } });
       return { ok: false, error: state.error };
+    } finally {
+      busy.delete(state.containerId);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { Backend, ClusterSpec } from '../types.ts';
 import { activeRun, cellDirName, type Run } from './ledger.ts';
 import { LocalCluster } from './local-cluster.ts';
 import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
+import { startSegments } from './segment.ts';
 
 export { LocalCluster } from './local-cluster.ts';
 export { LocalNode } from './local-node.ts';
@@ -91,6 +92,11 @@ export class LocalBackend implements Backend {
     if (!(await realpath(workDir)).startsWith(run.workDir + '/')) {
       throw new FaultlineError('internal', `cell work dir ${workDir} resolves outside the run's dir ${run.workDir}`);
     }
+    const readyTimeoutMs = this.opts.readyTimeoutMs ?? 15_000;
+    const segments = spec.segments?.length ? await startSegments(spec.segments, { runId: spec.runId, cellId: spec.cellId, workDir, run, readyTimeoutMs }) : [];
+    const linkSegments = async (node: LocalNode) => {
+      for (const seg of segments) await seg.link(node);
+    };
     const nodes = spec.nodes.map(
       (n) =>
         new LocalNode({
@@ -100,10 +106,11 @@ export class LocalBackend implements Backend {
           nodeDir: join(workDir, 'nodes', n.name),
           tag: `faultline.${spec.runId}.${cellDirName(spec.cellId)}.${n.name}`,
           run,
-          readyTimeoutMs: this.opts.readyTimeoutMs ?? 15_000,
+          readyTimeoutMs,
+          ...(segments.length ? { onPowerOn: linkSegments } : {}),
         }),
     );
-    const cluster = new LocalCluster(nodes, workDir);
+    const cluster = new LocalCluster(nodes, workDir, segments);
     const started = await Promise.allSettled(nodes.map((n) => n.powerOn()));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed || signal?.aborted) {

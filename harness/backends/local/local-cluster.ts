@@ -3,15 +3,20 @@
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import type { Cluster } from '../types.ts';
 import type { LocalNode } from './local-node.ts';
+import type { Segment } from './segment.ts';
 
 export class LocalCluster implements Cluster {
   readonly nodes: readonly LocalNode[];
   /** The cell's work dir on the host (node dirs live in <workDir>/nodes/<name>). */
   readonly workDir: string;
 
-  constructor(nodes: readonly LocalNode[], workDir: string) {
+  /** External segments shared by the nodes (see segment.ts); torn down after the nodes. */
+  readonly segments: readonly Segment[];
+
+  constructor(nodes: readonly LocalNode[], workDir: string, segments: readonly Segment[] = []) {
     this.nodes = nodes;
     this.workDir = workDir;
+    this.segments = segments;
   }
 
   node(name: string): LocalNode {
@@ -25,6 +30,9 @@ export class LocalCluster implements Cluster {
   async down(): Promise<void> {
     const results = await Promise.allSettled(this.nodes.map((n) => n.powerOff()));
     const problems = results.flatMap((r, i) => (r.status === 'rejected' ? [`node ${this.nodes[i]!.name}: ${errorMessage(r.reason)}`] : []));
+    const segs = await Promise.allSettled(this.segments.map((s) => s.down()));
+    problems.push(...segs.flatMap((r, i) => (r.status === 'rejected' ? [`segment ${this.segments[i]!.name}: ${errorMessage(r.reason)}`] : [])));
+    results.push(...segs);
     if (problems.length) {
       throw new FaultlineError('environment', `cluster teardown left problems:\n${problems.join('\n')}`, {
         cause: new AggregateError(results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))),

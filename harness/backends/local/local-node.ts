@@ -1,8 +1,9 @@
 // One node of the local backend: a holder process with its own mount, net and uts namespaces
 // (holder.sh), persistent dirs on the host, a tmpfs /run and /tmp. Power off = SIGKILL of everything
 // inside the node; power on = a fresh holder over the same dirs.
+import { ExecAgent } from './exec-agent.ts';
 import { mkdir, readFile, readdir, rm, stat, truncate, writeFile, chmod, lstat } from 'node:fs/promises';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,9 @@ import type { ExecOptions, ExecResult, Node, NodeFileStat, NodeSpec } from '../t
 import type { Run } from './ledger.ts';
 import { NodePaths, PERSISTENT_ROOTS, VOLATILE_ROOTS, normalizeNodePath } from './node-paths.ts';
 import { killMatching, mountinfoHasSource, readNs, readStartTime } from './procfs.ts';
+
+/** Commands go through a per-node exec agent (FAULTLINE_EXEC_AGENT=0: one spawn per command). */
+const USE_AGENT = process.env.FAULTLINE_EXEC_AGENT !== '0';
 
 export const HOLDER_SCRIPT = fileURLToPath(new URL('./holder.sh', import.meta.url));
 /** PATH inside the node (commands never inherit the harness's environment). */
@@ -32,6 +36,8 @@ export interface LocalNodeOptions {
   /** The run's ledger: every holder is listed before it is spawned. */
   run: Run;
   readyTimeoutMs: number;
+  /** Called at the end of every power-on (the cluster links the node to its external segments). */
+  onPowerOn?: (node: LocalNode) => Promise<void>;
 }
 
 interface Holder {
@@ -57,6 +63,8 @@ export class LocalNode implements Node {
   /** Namespaces of the last holder, kept until power off has killed everything in them. */
   private ns: NodeNamespaces | undefined;
   private booted: number | undefined;
+  private agent: ExecAgent | undefined;
+  private agentHolderPid: number | undefined;
   private readonly paths: NodePaths;
 
   constructor(private readonly opts: LocalNodeOptions) {
@@ -152,6 +160,14 @@ export class LocalNode implements Node {
     this.ns = ns as NodeNamespaces;
     this.booted = bootedAt;
     this.opts.run.update(ledgerId, { state: 'running' });
+    if (this.opts.onPowerOn) {
+      try {
+        await this.opts.onPowerOn(this);
+      } catch (e) {
+        await this.powerOff().catch(() => {});
+        throw e;
+      }
+    }
   }
 
   private async waitReady(holder: Holder, log: string): Promise<void> {
@@ -203,6 +219,8 @@ export class LocalNode implements Node {
       if (net !== undefined && podNets.has(net)) return true;
       return mountinfoHasSource(p.foreignMountinfo(), { exact: tag }); // e.g. under `ip netns exec`
     });
+    this.agent?.stop();
+    this.agent = undefined;
     if (holder) {
       holder.subprocess.kill('SIGKILL');
       await holder.subprocess;
@@ -220,6 +238,16 @@ export class LocalNode implements Node {
       throw new FaultlineError('internal', `exec on node ${this.name}: argv must be a non-empty string array`);
     }
     const pid = this.requireRunning('exec');
+    if (USE_AGENT) {
+      const t0 = performance.now();
+      const r = await this.agentFor(pid).run(argv, {
+        env: { PATH: NODE_PATH_ENV, ...opts.env },
+        ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+        ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        ...(opts.netns === undefined ? {} : { netns: netnsNodePath(opts.netns) }),
+      });
+      return { argv: [...argv], ...r, durationMs: performance.now() - t0 };
+    }
     const netArg = opts.netns === undefined ? '-n' : `--net=/proc/${pid}/root${netnsNodePath(opts.netns)}`;
     const subprocess = execa(
       'setpriv',
@@ -251,6 +279,16 @@ export class LocalNode implements Node {
       durationMs: r.durationMs,
       timedOut: r.timedOut,
     };
+  }
+
+  /** The node's exec agent, started on first use after each power-on. */
+  private agentFor(pid: number): ExecAgent {
+    if (!this.agent || !this.agent.alive || this.agentHolderPid !== pid) {
+      this.agent?.stop();
+      this.agent = new ExecAgent(pid, NODE_PATH_ENV);
+      this.agentHolderPid = pid;
+    }
+    return this.agent;
   }
 
   private requireRunning(what: string): number {
@@ -292,15 +330,29 @@ export class LocalNode implements Node {
 
   async readFile(path: string): Promise<Buffer> {
     const r = await this.paths.resolve(path, { followFinal: true });
-    return nodeFs(path, r.hostPath, () => readFile(r.hostPath));
+    return nodeFs(path, r.hostPath, async () => readFileSync(r.hostPath));
   }
 
   async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
     const r = await this.paths.resolve(path, { followFinal: true });
     await nodeFs(path, r.hostPath, async () => {
-      await mkdir(dirname(r.hostPath), { recursive: true, mode: 0o755 });
-      await writeFile(r.hostPath, data, mode === undefined ? {} : { mode });
-      if (mode !== undefined) await chmod(r.hostPath, mode);
+      const opts = mode === undefined ? {} : { mode };
+      try {
+        writeFileSync(r.hostPath, data, opts);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(dirname(r.hostPath), { recursive: true, mode: 0o755 });
+        writeFileSync(r.hostPath, data, opts);
+      }
+      if (mode !== undefined) chmodSync(r.hostPath, mode);
+    });
+  }
+
+  /** Creates a directory (and its parents) with this mode; an existing one keeps its mode. */
+  async mkdir(path: string, mode: number): Promise<void> {
+    const r = await this.paths.resolve(path, { followFinal: true });
+    await nodeFs(path, r.hostPath, async () => {
+      mkdirSync(r.hostPath, { recursive: true, mode });
     });
   }
 
@@ -309,7 +361,7 @@ export class LocalNode implements Node {
       throw new FaultlineError('invalid-input', `truncate ${path}: size must be a non-negative integer, got ${size}`);
     }
     const r = await this.paths.resolve(path, { followFinal: true });
-    await nodeFs(path, r.hostPath, () => truncate(r.hostPath, size));
+    await nodeFs(path, r.hostPath, async () => truncateSync(r.hostPath, size));
   }
 
   /** Removes a file (or a directory tree); a missing path is fine. Never a root itself. */
@@ -318,13 +370,13 @@ export class LocalNode implements Node {
     if (r.nodePath === r.root) {
       throw new FaultlineError('invalid-input', `cannot remove ${r.root} itself on node ${this.name} (remove what is inside it)`);
     }
-    await nodeFs(path, r.hostPath, () => rm(r.hostPath, { recursive: true, force: true }));
+    await nodeFs(path, r.hostPath, async () => rmSync(r.hostPath, { recursive: true, force: true }));
   }
 
   async stat(path: string): Promise<NodeFileStat | undefined> {
     const r = await this.paths.resolve(path, { followFinal: true });
     try {
-      const s = await stat(r.hostPath);
+      const s = statSync(r.hostPath);
       return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -336,7 +388,7 @@ export class LocalNode implements Node {
   async list(dir: string): Promise<string[]> {
     const r = await this.paths.resolve(dir, { followFinal: true });
     try {
-      return (await readdir(r.hostPath)).sort();
+      return readdirSync(r.hostPath).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw rewriteFsError(e, r.hostPath, dir);

@@ -1,0 +1,31 @@
+// npm run bench: the performance figures the issues ask for, printed, never asserted in tests.
+import os from 'node:os';
+import { benchOverhead } from '../harness/runner/bench-overhead.ts';
+import { benchScenarioWall } from '../harness/runner/bench-scenario.ts';
+import { benchCachedResolve } from '../harness/cni-versions/bench.ts';
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+console.log(`faultline benchmarks on ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, kernel ${os.release()}`);
+
+if (want('overhead')) {
+  for (const ipMasq of [false, true]) {
+    const b = await benchOverhead({ pods: 100, ipMasq });
+    console.log(`\n[overhead] ${b.pods} pods ADD+DEL, ${b.config}`);
+    console.log(`  through faultline: ${fmt(b.faultlineMsPerPod)}/pod`);
+    console.log(`  plugins directly:  ${fmt(b.directMsPerPod)}/pod`);
+    console.log(`  ratio: ${b.ratio.toFixed(2)}x (target <= 1.25x) ${b.ratio <= 1.25 ? 'OK' : 'OVER TARGET'}`);
+  }
+}
+
+if (want('harvester')) {
+  const b = await benchScenarioWall('scenarios/harvester-hard-reboot-ip-leak.yaml');
+  console.log(`\n[harvester] ${b.cells} cells (${b.outcomes}), jobs ${b.jobs}: wall ${fmt(b.wallMs)} (target < 30 s) ${b.wallMs < 30_000 ? 'OK' : 'OVER TARGET'}`);
+}
+
+if (want('provision')) {
+  const b = await benchCachedResolve();
+  console.log(`\n[provision] cached plugin version resolve over ${b.iterations} runs: median ${fmt(b.medianMs)}, p95 ${fmt(b.p95Ms)}, max ${fmt(b.maxMs)} (target < ${b.budgetMs} ms) ${b.withinBudget ? 'OK' : 'OVER TARGET'}`);
+}
