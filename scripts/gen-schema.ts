@@ -1,10 +1,13 @@
 // Writes schemas/scenario.schema.json from the scenario schema (which the fault and assertion
-// registries compose), so editors complete scenario files: `npm run schema` after changing either.
+// registries compose), and the profile schemas, so editors complete scenario and profile files:
+// `npm run schema` after changing any of them.
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateJsonSchema } from '../harness/scenario/schema.ts';
 import { REPO_ROOT } from '../harness/version.ts';
+import { stackProfileSchema } from '../harness/profiles/stack-profile.ts';
+import { runtimeProfileSchema } from '../harness/runtime/runtime-profile.ts';
 
 export const SCHEMA_FILE = path.join(REPO_ROOT, 'schemas', 'scenario.schema.json');
 
@@ -13,10 +16,23 @@ export function renderSchema(): string {
   return JSON.stringify(generateJsonSchema(), null, 2) + '\n';
 }
 
+/** Every generated schema file with its exact content. */
+export function renderAllSchemas(): Record<string, string> {
+  const doc = (title: string, schema: { jsonSchema(): Record<string, unknown> }) =>
+    JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title, ...schema.jsonSchema() }, null, 2) + '\n';
+  return {
+    [SCHEMA_FILE]: renderSchema(),
+    [path.join(REPO_ROOT, 'schemas', 'stack-profile.schema.json')]: doc('faultline stack profile', stackProfileSchema),
+    [path.join(REPO_ROOT, 'schemas', 'runtime-profile.schema.json')]: doc('faultline runtime profile', runtimeProfileSchema),
+  };
+}
+
 async function main(): Promise<void> {
   await mkdir(path.dirname(SCHEMA_FILE), { recursive: true });
-  await writeFile(SCHEMA_FILE, renderSchema());
-  process.stdout.write(`wrote ${path.relative(process.cwd(), SCHEMA_FILE) || SCHEMA_FILE}\n`);
+  for (const [file, content] of Object.entries(renderAllSchemas())) {
+    await writeFile(file, content);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), file) || file}\n`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();

@@ -6,8 +6,11 @@ import { noLeakedReservations } from './no-leaked-reservations.ts';
 import { noOrphanDevices } from './no-orphan-devices.ts';
 import { podsRunning } from './pods-running.ts';
 import { staleStateClearedOnBoot } from './stale-state-cleared-on-boot.ts';
+import { delSucceeds } from './del-succeeds.ts';
+import { noOrphanIptables } from './no-orphan-iptables.ts';
+import { cacheValid } from './cache-valid.ts';
 
-export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot];
+export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid];
 
 export function assertionSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(assertions.map((a) => [a.name, a.params]));

@@ -1,0 +1,56 @@
+// End to end through the real CLI: plugins 0.9.0 refuse a 1.0.0 config with their own
+// "incompatible CNI versions" (code 1), which ends the cell as an expected error; a 0.4.0 config works.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { faultline, tempDir } from '../harness/testing/cli.ts';
+import type { RunReport } from '../harness/reporters/types.ts';
+
+describe('scenario cni-version-compat', () => {
+  let out: { dir: string; cleanup: () => Promise<void> };
+  let state: { dir: string; cleanup: () => Promise<void> };
+  let report: RunReport;
+  let exitCode: number | undefined;
+  let output: string;
+
+  beforeAll(async () => {
+    out = await tempDir('fl-cvc-');
+    state = await tempDir('fl-state-');
+    const r = await faultline(['run', 'scenarios/cni-version-compat.yaml', '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
+    exitCode = r.exitCode;
+    output = r.all ?? '';
+    report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
+  });
+  afterAll(async () => {
+    await out?.cleanup();
+    await state?.cleanup();
+  });
+
+  const cell = (conf: string) => report.cells.find((c) => c.matrix.conf === conf)!;
+
+  it('exits 0: the error is the expected one, the 0.4.0 cell passed', () => {
+    expect(exitCode, output).toBe(0);
+    expect(report.cells.map((c) => [c.matrix.conf, c.outcome, c.asExpected])).toEqual([['1.0.0', 'error', true], ['0.4.0', 'passed', true]]);
+    expect(cell('1.0.0').stack.cni.version).toBe('0.9.0');
+  });
+
+  it("1.0.0: the cell error is the plugin's own message, as an environment error", () => {
+    const c = cell('1.0.0');
+    expect(c.error?.code).toBe('environment');
+    expect(c.error?.message).toMatch(/^node-1: pod web-n1-0: plugin bridge ADD failed \(code 1\): incompatible CNI versions; config is "1\.0\.0", plugin supports \["0\.1\.0" "0\.2\.0" "0\.3\.0" "0\.3\.1" "0\.4\.0"\]/);
+    expect(c.reason).toMatch(/^expected error: .*incompatible CNI versions/);
+    expect(c.assertions).toEqual([]); // nothing ran past the boot
+  });
+
+  it('0.4.0: the pods start, and their deletion releases everything', () => {
+    const c = cell('0.4.0');
+    expect(c.assertions.map((a) => [a.name, a.status])).toEqual([['del-succeeds', 'pass'], ['no-orphan-devices', 'pass'], ['no-leaked-reservations', 'pass'], ['no-orphan-iptables', 'pass'], ['cache-valid', 'pass']]);
+    const adds = c.timeline.filter((e) => e.kind === 'op' && e.op === 'add');
+    expect(adds.map((e) => e.kind === 'op' && e.result)).toEqual(['ok', 'ok']);
+    expect(c.assertions.find((a) => a.name === 'del-succeeds')!.evidence[0]!.summary).toBe('2 DEL(s), all succeeded');
+  });
+
+  it('names the message in the Markdown summary', async () => {
+    expect(await readFile(path.join(out.dir, 'summary.md'), 'utf8')).toContain('incompatible CNI versions');
+  });
+});
