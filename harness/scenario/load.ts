@@ -2,7 +2,7 @@
 // (matrix use, CIDR arithmetic, node and path references, stack profiles). Every problem of a file
 // is reported at once, each at file:line:col with the key path, what was expected and what was found.
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
 import { REPO_ROOT } from '../version.ts';
@@ -13,6 +13,8 @@ import type { Problem } from './schema-dsl.ts';
 import { scenarioSchema, type Scenario, type ScenarioDoc, type CheckSpec, type StepSpec } from './schema.ts';
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from './yaml-positions.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
+import { DELEGATIONS } from '../pods/delegation.ts';
+import yaml from 'js-yaml';
 
 /** Scenario files bigger than this are refused before parsing. */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
@@ -148,7 +150,7 @@ function semanticProblems(doc: ScenarioDoc, catalog: ProfileCatalog): Problem[] 
   ];
   checkMatrix(doc, checks, problems);
   checkCluster(doc, problems);
-  checkReferences(doc, checks, problems);
+  checkReferences(doc, checks, problems, catalog);
   checkStack(doc, catalog, problems);
   return problems;
 }
@@ -231,8 +233,14 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => parseCidr(c)!);
 
 // Pod CIDR: private, big enough for one node subnet per node.
+/** Backends this version of faultline can run; DESIGN.md also plans container and kind. */
+export const AVAILABLE_BACKENDS = ['local'] as const;
+
 function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
-  const { podCIDR, nodeMask, nodes } = doc.cluster;
+  const { podCIDR, nodeMask, nodes, backend } = doc.cluster;
+  if (backend !== undefined && !(AVAILABLE_BACKENDS as readonly string[]).includes(backend)) {
+    problems.push({ path: ['cluster', 'backend'], message: `backend '${backend}' is not available in this version of faultline (available: ${AVAILABLE_BACKENDS.join(', ')}); the container and kind backends are planned, see README "Backends"` });
+  }
   const cidr = podCIDR === undefined ? undefined : parseCidr(podCIDR);
   if (!cidr || nodeMask === undefined || nodes === undefined) return;
   const last = cidr.base + 2 ** (32 - cidr.prefix) - 1;
@@ -254,13 +262,14 @@ const isNodeKey = (k: string) => k === 'node' || k === 'nodes' || /[a-z](Node|No
 const isPathKey = (k: string) => k === 'path' || k === 'glob' || /[a-z](Path|Glob)$/.test(k);
 
 // Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
-function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[]): void {
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], catalog: ProfileCatalog): void {
   const nodeCount = doc.cluster.nodes ?? 1;
   const nodeNames = Array.from({ length: nodeCount }, (_, i) => `node-${i + 1}`);
   const nodeList = nodeCount === 1 ? 'node-1' : `node-1..node-${nodeCount}`;
   const workloads = doc.workload ?? [];
   const workloadNames: string[] = [];
-  const networkNames = new Set<string>();
+  const workloadSizes: Record<string, number> = {};
+  const profiles = profileNetworks(doc, catalog);
 
   workloads.forEach((w, i) => {
     const first = workloadNames.indexOf(w.name);
@@ -269,9 +278,18 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     (w.nodes ?? []).forEach((n, j) => {
       if (!nodeNames.includes(n)) problems.push({ path: ['workload', i, 'nodes', j], message: `expected a node of this cluster (${nodeList}), found ${JSON.stringify(n)}` });
     });
-    for (const n of w.networks ?? []) networkNames.add(n);
+    workloadSizes[w.name] = (w.replicasPerNode ?? 1) * (w.nodes ? w.nodes.filter((n) => nodeNames.includes(n)).length : nodeCount);
+    (w.networks ?? []).forEach((n, j) => {
+      if (!profiles) return;
+      const at = ['workload', i, 'networks', j];
+      if (profiles.primary.includes(n)) problems.push({ path: at, message: `'${n}' is the default network (every pod has it on eth0); list secondary networks only (${list(profiles.secondary, 'the stack profile has none')})` });
+      else if (!profiles.secondary.includes(n)) problems.push({ path: at, message: `unknown network '${n}'; ${profiles.label} define${profiles.label.startsWith('stack profile ') ? 's' : ''} the secondary network(s) ${list(profiles.secondary, '(none)')}` });
+    });
+    if ((w.role ?? 'pod') === 'nat-gateway' && !(w.networks ?? []).length) {
+      problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
+    }
   });
-  const ctx = { nodeNames, workloadNames, networkNames: [...networkNames] };
+  const ctx = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
 
   // Node names and paths anywhere in a step's or check's parameters; returns the unknown nodes.
   const visit = (params: unknown, at: KeyPath, found: Problem[], badNodes: Set<string>): void => {
@@ -292,19 +310,37 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     }
   };
 
-  const judge = (kind: string, params: Record<string, unknown>, at: KeyPath, validate: ((p: any, sc: typeof ctx) => string | undefined) | undefined) => {
+  const judge = (kind: string, params: Record<string, unknown>, at: KeyPath, validate: ((p: any, sc: typeof ctx) => string | { path: KeyPath; message: string } | undefined) | undefined) => {
     const found: Problem[] = [];
     const badNodes = new Set<string>();
     visit(params, [...at, kind], found, badNodes);
-    const message = validate?.(params, ctx);
+    const result = validate?.(params, ctx);
+    const message = typeof result === 'object' ? result.message : result;
     // A registry message about a node already reported at its value would say the same twice.
     const repeated = message !== undefined && [...badNodes].some((n) => message.includes(n));
-    if (message && !repeated) problems.push({ path: [...at, kind], atKey: true, message });
+    if (message && !repeated) {
+      if (typeof result === 'object' && result.path.length) problems.push({ path: [...at, kind, ...result.path], message });
+      else problems.push({ path: [...at, kind], atKey: true, message });
+    }
     problems.push(...found);
   };
 
   (doc.steps ?? []).forEach((step: StepSpec, i) => judge(step.kind, step.params, ['steps', i], faults.find((f) => f.name === step.kind)?.validate));
   for (const c of checks) judge(c.kind, c.params, [c.list, c.index], assertions.find((a) => a.name === c.kind)?.validate);
+}
+
+/**
+ * Network names the stack profile defines, in every cell (a matrix may name several profiles: a name
+ * counts when all of them define it). Undefined when no profile could be read (reported elsewhere).
+ */
+function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: string[]; secondary: string[]; label: string } | undefined {
+  const template = doc.cluster.stack.profile;
+  if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return undefined;
+  const names = [...new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))];
+  const found = names.map((n) => catalog.networks(n)).filter((x): x is { name: string; secondary: boolean }[] => x !== undefined);
+  if (!found.length || found.length !== names.length) return undefined;
+  const inAll = (secondary: boolean) => found[0]!.filter((n) => n.secondary === secondary && found.every((f) => f.some((m) => m.name === n.name && m.secondary === secondary))).map((n) => n.name);
+  return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
 }
 
 /** Why a path from a scenario is not confined to the node's root, or undefined if it is. */
@@ -343,6 +379,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
       return undefined;
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
+    delegation: (v) => (DELEGATIONS.includes(v as never) ? undefined : `expected a delegation semantics (${DELEGATIONS.join(', ')}), found ${JSON.stringify(v)}`),
   };
 
   for (const field of STACK_FIELDS) {
@@ -388,7 +425,24 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
 class ProfileCatalog {
   private stackNames?: string[];
   private runtimeNames?: string[];
+  private readonly networkCache = new Map<string, { name: string; secondary: boolean }[] | undefined>();
   constructor(private readonly repoRoot: string) {}
+
+  /** The networks a stack profile defines (undefined when it does not exist or cannot be read). */
+  networks(profile: string): { name: string; secondary: boolean }[] | undefined {
+    if (this.networkCache.has(profile)) return this.networkCache.get(profile);
+    let out: { name: string; secondary: boolean }[] | undefined;
+    if (this.stacks().includes(profile)) {
+      try {
+        const doc = yaml.load(readFileSync(path.join(this.repoRoot, 'profiles', `${profile}.yaml`), 'utf8')) as { networks?: { secondary?: unknown; conflist?: { name?: unknown } }[] };
+        out = (doc?.networks ?? []).flatMap((n) => (typeof n?.conflist?.name === 'string' ? [{ name: n.conflist.name, secondary: n.secondary === true }] : []));
+      } catch {
+        out = undefined; // the stack check reports an unreadable profile when the cell runs
+      }
+    }
+    this.networkCache.set(profile, out);
+    return out;
+  }
 
   stacks(): string[] {
     this.stackNames ??= this.scan(path.join(this.repoRoot, 'profiles'), '', true);
