@@ -28,3 +28,14 @@ describe('yip stage semantics', () => {
     expect(plan.warnings[0]).toMatch(/not valid YAML/);
   });
 });
+
+describe('releases added as profile files only', () => {
+  it.each([
+    ['harvester/v1.5.0', [], ["stage 'reset container dhcp leases': key 'command' is not a yip key and was ignored"]],
+    ['harvester/v1.5.1', ['rm -rf /var/lib/cni/networks/k8s-pod-network'], []],
+  ])('%s boots with the stage file it shipped', async (name, commands, warnings) => {
+    const plan = planStages((await loadStackProfile(name)).stageFiles);
+    expect(plan.steps.flatMap((s) => s.commands)).toEqual(commands);
+    expect(plan.warnings).toEqual(warnings);
+  });
+});
