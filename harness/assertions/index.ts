@@ -6,11 +6,15 @@ import { noLeakedReservations } from './no-leaked-reservations.ts';
 import { noOrphanDevices } from './no-orphan-devices.ts';
 import { podsRunning } from './pods-running.ts';
 import { staleStateClearedOnBoot } from './stale-state-cleared-on-boot.ts';
+import { reservationAccounting } from './reservation-accounting.ts';
+import { reservationsWithinCapacity } from './reservations-within-capacity.ts';
+import { noDuplicateAddresses } from './no-duplicate-addresses.ts';
+import { configNotNested } from './config-not-nested.ts';
 import { delSucceeds } from './del-succeeds.ts';
 import { noOrphanIptables } from './no-orphan-iptables.ts';
 import { cacheValid } from './cache-valid.ts';
 
-export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid];
+export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid, reservationAccounting, reservationsWithinCapacity, noDuplicateAddresses, configNotNested];
 
 export function assertionSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(assertions.map((a) => [a.name, a.params]));

@@ -2,6 +2,7 @@
 // A judge that throws yields 'unknown', never a pass.
 import type { Schema } from '../scenario/schema-dsl.ts';
 import type { CellContext } from '../runner/context.ts';
+import type { LocatedMessage, ValidationContext } from '../faults/registry.ts';
 import type { Evidence, NodeSnapshot, Verdict } from '../runner/timeline.ts';
 
 export interface Judgement {
@@ -13,7 +14,12 @@ export interface AssertionDef<P> {
   name: string;
   description: string;
   params: Schema<P>;
-  validate?(params: P, scenario: { nodeNames: string[]; workloadNames: string[]; networkNames: string[] }): string | undefined;
+  validate?(params: P, scenario: ValidationContext): string | LocatedMessage | undefined;
+  /**
+   * Judges only reservations, attachments, headroom and inFlight of the snapshot, so it can run
+   * after every churn operation on a cheap snapshot (others run at step boundaries only).
+   */
+  cheap?: boolean;
   /** Judge on the latest snapshot (and the timeline, via ctx). */
   evaluate(ctx: CellContext, snapshot: NodeSnapshot[], params: P): Promise<Judgement> | Judgement;
 }

@@ -3,13 +3,15 @@ import type { Schema } from '../scenario/schema-dsl.ts';
 import type { FaultDef } from './registry.ts';
 import { hardReboot } from './hard-reboot.ts';
 import { wait } from './wait.ts';
+import { removeNetwork, restoreNetwork } from './remove-network.ts';
+import { churn } from './churn.ts';
 import { truncateFile } from './truncate-file.ts';
 import { corruptFile } from './corrupt-file.ts';
 import { crashDuringAdd } from './crash-during-add.ts';
 import { gc } from './gc.ts';
 import { deletePods } from './delete-pods.ts';
 
-export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods];
+export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

@@ -7,10 +7,29 @@ export interface FaultDef<P> {
   name: string;
   description: string;
   params: Schema<P>;
-  /** Checks against the scenario that can be made before anything runs (node exists, ...). */
-  validate?(params: P, scenario: { nodeNames: string[]; workloadNames: string[]; networkNames: string[] }): string | undefined;
+  /**
+   * Checks against the scenario that can be made before anything runs (node exists, ...). A message
+   * is reported at the step's key; with a `path` (relative to the parameters), at that value.
+   */
+  validate?(params: P, scenario: ValidationContext): string | LocatedMessage | undefined;
   /** Applies the fault; returns what it actually did, for the timeline. */
   run(ctx: CellContext, params: P): Promise<string>;
+}
+
+/** What a fault's or assertion's validate() knows of the scenario. */
+export interface ValidationContext {
+  nodeNames: string[];
+  workloadNames: string[];
+  /** Networks every cell's stack profile defines (default and secondary). */
+  networkNames: string[];
+  /** Pods per workload (replicasPerNode x its nodes). */
+  workloadSizes?: Record<string, number>;
+}
+
+/** A validation message at a path inside the parameters (e.g. ['concurrency']). */
+export interface LocatedMessage {
+  path: (string | number)[];
+  message: string;
 }
 
 export function defineFault<P>(def: FaultDef<P>): FaultDef<P> {

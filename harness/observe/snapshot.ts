@@ -8,6 +8,8 @@ import { readHeadroom } from './headroom.ts';
 import { readCacheEntries } from '../runtime/cache.ts';
 import { nodeRuntimeIo } from '../pods/node-io.ts';
 import { readIptablesChains } from './iptables.ts';
+import { observeMultusConfig } from './multus-config.ts';
+import { networkCapacities } from './accounting.ts';
 
 export async function observeNode(node: Node, pods: PodManager): Promise<NodeSnapshot> {
   const reservations = await readReservations(node);
@@ -16,6 +18,14 @@ export async function observeNode(node: Node, pods: PodManager): Promise<NodeSna
   if (node.bootedAtMs !== undefined) snap.bootedAtMs = node.bootedAtMs;
   snap.cache = await readCacheEntries(nodeRuntimeIo(node).cacheFs, '/var/lib/cni');
   snap.headroom = await readHeadroom(node, reservations);
+  // Secondary networks are definitions in the cluster store, not files in net.d.
+  for (const [net, capacity] of networkCapacities(pods, node)) {
+    if (snap.headroom[net]) continue;
+    const used = reservations.filter((r) => r.network === net).length;
+    snap.headroom[net] = { capacity, used, free: Math.max(0, capacity - used) };
+  }
+  const multus = await observeMultusConfig(node);
+  if (multus.present) snap.multusConfig = multus;
   if (node.running) {
     const { links, netns } = await readLinks(node);
     snap.links = links;

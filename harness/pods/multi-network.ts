@@ -21,8 +21,8 @@ import type { NetworkConfigList } from '../runtime/types.ts';
 import { NetworkStore, renderNetwork, type NodePlacement } from './network-store.ts';
 import { formatIPv4, parseIPv4 } from '../util/net.ts';
 
-export type Delegation = ResolvedStack['delegation'];
-export const DELEGATIONS: readonly Delegation[] = ['definition-at-del', 'cached-delegates'];
+export { DELEGATIONS, type Delegation } from './delegation.ts';
+import type { Delegation } from './delegation.ts';
 
 /** The directory of the per-pod delegate cache on a node. */
 export const DELEGATE_CACHE_DIR = '/var/lib/cni/multus';

@@ -28,6 +28,7 @@ export const stackProfileSchema = s.object({
   networks: s.req(s.array(s.object({
     file: s.req(s.string({ pattern: /^[A-Za-z0-9._-]+\.(conflist|conf)$/ })),
     secondary: s.opt(s.boolean(), false),
+    segment: s.opt(s.string({ pattern: /^[a-z][a-z0-9-]{0,9}$/, description: 'External segment joined by a link of this name in every node (the macvlan parent).' })),
     conflist: s.req(conflistSchema),
   }), { minItems: 1 })),
   stageFiles: s.opt(s.array(s.object({ path: s.req(s.string()), source: s.req(s.string()), content: s.req(s.string()) })), []),

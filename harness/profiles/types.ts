@@ -23,6 +23,11 @@ export interface NetworkDef {
   conflist: NetworkConfigList;
   /** Secondary networks: attached by name, not as the default network. */
   secondary?: boolean;
+  /**
+   * Name of an external segment (a link of this name in every node, joined to a bridge shared by
+   * the run's nodes) this network's plugin uses as its parent (macvlan `master`).
+   */
+  segment?: string;
 }
 
 export interface StackProfile {

@@ -1,7 +1,8 @@
 // report.html: one self-contained page (no external assets). Per cell: an outcome badge, an inline SVG
 // plot of host-local reservations against live attachments per node over the cell's observations,
 // with step markers, then the assertions with their evidence.
-import type { AssertionResult, Evidence, NodeSnapshot, TimelineEntry } from '../runner/timeline.ts';
+import type { AssertionResult, Evidence, TimelineEntry } from '../runner/timeline.ts';
+import { replayObservations } from '../runner/timeline.ts';
 import type { CellReport, Reporter, RunReport } from './types.ts';
 import {
   evidenceDetails, expectedFailures, failedSteps, formatDuration, formatMatrix, headline, isAsExpected, outcomeLabel,
@@ -23,8 +24,45 @@ export function escapeHtml(text: string, options: { singleLine?: boolean } = {})
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 
-type Observation = Extract<TimelineEntry, { kind: 'observation' }>;
 type Step = Extract<TimelineEntry, { kind: 'step' }>;
+
+/** What the plot needs of one node at one observation. */
+interface NodePoint {
+  node: string;
+  reservations: number;
+  attachments: number;
+  unreadable: number;
+  running: boolean;
+}
+
+/** One observation (a full entry or a delta, replayed) reduced to counts per node. */
+interface Observation {
+  at: number;
+  after: string;
+  nodes: NodePoint[];
+}
+
+/** The cell's observations as counts, full entries and deltas alike. */
+export function observationPoints(timeline: readonly TimelineEntry[]): Observation[] {
+  const out: Observation[] = [];
+  replayObservations(timeline, (_i, at, after, nodes) => {
+    out.push({
+      at,
+      after,
+      nodes: nodes.map((n) => ({
+        node: n.node,
+        reservations: n.reservations?.length ?? 0,
+        attachments: n.attachments?.length ?? 0,
+        unreadable: (n.reservations ?? []).filter((r) => r.unreadable).length,
+        running: n.running !== false,
+      })),
+    });
+  });
+  return out;
+}
+
+/** Above this many observations the plot draws lines only (a churn observes after every operation). */
+const MAX_MARKERS = 300;
 
 const W = 720;
 const H = 220;
@@ -41,7 +79,7 @@ function ticks(max: number, count: number): number[] {
 }
 
 /** Node names in the order they first appear in the observations. */
-export function plotNodes(observations: readonly Observation[]): string[] {
+export function plotNodes(observations: readonly { nodes?: readonly { node: string }[] }[]): string[] {
   const names: string[] = [];
   for (const o of observations) for (const n of o.nodes ?? []) if (!names.includes(n.node)) names.push(n.node);
   return names;
@@ -50,7 +88,7 @@ export function plotNodes(observations: readonly Observation[]): string[] {
 /** The inline SVG plot of one cell's timeline. */
 export function timelineSvg(cell: CellReport): string {
   const timeline = cell.timeline ?? [];
-  const observations = timeline.filter((e): e is Observation => e.kind === 'observation');
+  const observations = observationPoints(timeline);
   const steps = timeline.filter((e): e is Step => e.kind === 'step');
   const label = `Host-local reservations and live attachments per node for ${cell.id}`;
   const open = `<svg class="plot" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(label, { singleLine: true })}">`;
@@ -62,7 +100,7 @@ export function timelineSvg(cell: CellReport): string {
   const t0 = Math.min(...times);
   const t1 = Math.max(...times, t0 + 1);
   let maxCount = 1;
-  for (const o of observations) for (const n of o.nodes ?? []) maxCount = Math.max(maxCount, n.reservations?.length ?? 0, n.attachments?.length ?? 0);
+  for (const o of observations) for (const n of o.nodes) maxCount = Math.max(maxCount, n.reservations, n.attachments);
   const yTicks = ticks(maxCount, 4);
   const yMax = Math.max(maxCount, yTicks[yTicks.length - 1] ?? maxCount);
   const x = (t: number) => M.left + ((t - t0) / (t1 - t0)) * (W - M.left - M.right);
@@ -97,23 +135,24 @@ export function timelineSvg(cell: CellReport): string {
   // Series: solid = reservations, dashed = live attachments.
   nodes.forEach((node, i) => {
     const color = PALETTE[i % PALETTE.length]!;
-    const series = (pick: (n: NodeSnapshot) => number) =>
+    const series = (pick: (n: NodePoint) => number) =>
       observations.flatMap((o) => {
-        const snap = (o.nodes ?? []).find((n) => n.node === node);
+        const snap = o.nodes.find((n) => n.node === node);
         return snap ? [{ o, snap, v: pick(snap) }] : [];
       });
-    const res = series((n) => n.reservations?.length ?? 0);
-    const att = series((n) => n.attachments?.length ?? 0);
+    const res = series((n) => n.reservations);
+    const att = series((n) => n.attachments);
+    const markers = observations.length <= MAX_MARKERS;
     const points = (s: typeof res) => s.map((p) => `${f(x(p.o.at))},${f(y(p.v))}`).join(' ');
     parts.push(`<g class="series" data-node="${escapeHtml(node)}" stroke="${color}" fill="${color}">`);
     parts.push(`<polyline class="reservations" fill="none" points="${points(res)}"/>`);
     parts.push(`<polyline class="attachments" fill="none" stroke-dasharray="5 4" points="${points(att)}"/>`);
-    for (const p of res) {
-      const unreadable = (p.snap.reservations ?? []).filter((r) => r.unreadable).length;
-      const title = `${node} after ${p.o.after}: ${p.v} reservations${unreadable ? ` (${unreadable} unreadable)` : ''}, ${p.snap.attachments?.length ?? 0} live attachments${p.snap.running === false ? ' (node down)' : ''}`;
+    for (const p of markers ? res : []) {
+      const unreadable = p.snap.unreadable;
+      const title = `${node} after ${p.o.after}: ${p.v} reservations${unreadable ? ` (${unreadable} unreadable)` : ''}, ${p.snap.attachments} live attachments${p.snap.running === false ? ' (node down)' : ''}`;
       parts.push(`<circle r="3" cx="${f(x(p.o.at))}" cy="${f(y(p.v))}"><title>${escapeHtml(title)}</title></circle>`);
     }
-    for (const p of att) parts.push(`<rect width="5" height="5" x="${f(x(p.o.at) - 2.5)}" y="${f(y(p.v) - 2.5)}" fill="#fff"/>`);
+    for (const p of markers ? att : []) parts.push(`<rect width="5" height="5" x="${f(x(p.o.at) - 2.5)}" y="${f(y(p.v) - 2.5)}" fill="#fff"/>`);
     parts.push('</g>');
   });
   parts.push('</svg>');
@@ -121,8 +160,7 @@ export function timelineSvg(cell: CellReport): string {
 }
 
 function legend(cell: CellReport): string {
-  const observations = (cell.timeline ?? []).filter((e): e is Observation => e.kind === 'observation');
-  const items = plotNodes(observations).map(
+  const items = plotNodes(observationPoints(cell.timeline ?? [])).map(
     (n, i) => `<span class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></span>${escapeHtml(n)}`,
   );
   if (!items.length) return '';

@@ -23,7 +23,16 @@ export interface CellContext {
   /** Full boot of a node that is powered on: stage files, runtime start, workload reconcile. */
   boot(node: Node): Promise<void>;
   /** Evaluate the scenario's invariants now (during churn); returns true if all hold. */
-  checkInvariants(after: string): Promise<boolean>;
+  checkInvariants(after: string, opts?: InvariantCheckOptions): Promise<boolean>;
   /** Print progress (console reporter). */
   progress(message: string): void;
+}
+
+export interface InvariantCheckOptions {
+  /** Judge this snapshot instead of the latest observation (a cheap mid-churn one). */
+  snapshot?: NodeSnapshot[];
+  /** Only invariants marked cheap (they judge reservations, attachments and headroom only). */
+  cheapOnly?: boolean;
+  /** Timeline index of the operation that completed just before this check. */
+  afterEntry?: number;
 }

@@ -12,7 +12,7 @@ vi.mock('../faults/index.ts', () => {
     params: s.object({ network: s.req(s.string()) }),
     validate(p: { network: string }, sc: { nodeNames: string[]; workloadNames: string[]; networkNames: string[] }) {
       seen.push(sc);
-      return sc.networkNames.includes(p.network) ? undefined : `no workload attaches network '${p.network}'`;
+      return sc.networkNames.includes(p.network) ? undefined : `the stack profile defines no network '${p.network}'`;
     },
     run: async () => 'nothing',
   };
@@ -23,11 +23,13 @@ const { parseScenario } = await import('./load.ts');
 
 describe('registry validate()', () => {
   const text = (network: string) =>
-    `name: demo\ndescription: d\ncluster:\n  nodes: 2\n  stack: {profile: harvester/v1.4.3}\nworkload:\n  - name: vm\n    networks: [storage]\nsteps:\n  - probe: {network: ${network}}\n`;
+    `name: demo\ndescription: d\ncluster:\n  nodes: 2\n  stack: {profile: kubeovn/nat-gw-v1.12}\nworkload:\n  - name: vm\n    networks: [external]\nsteps:\n  - probe: {network: ${network}}\n`;
 
   it('passes the scenario names and locates the message at the step', () => {
-    expect(parseScenario(text('storage'), 's.yaml').steps).toHaveLength(1);
-    expect(seen.at(-1)).toEqual({ nodeNames: ['node-1', 'node-2'], workloadNames: ['vm'], networkNames: ['storage'] });
+    // Network names are the ones the stack profile defines (default first), not the workloads' own.
+    expect(parseScenario(text('external'), 's.yaml').steps).toHaveLength(1);
+    expect(parseScenario(text('vpc-subnet'), 's.yaml').steps).toHaveLength(1);
+    expect(seen.at(-1)).toEqual({ nodeNames: ['node-1', 'node-2'], workloadNames: ['vm'], networkNames: ['vpc-subnet', 'external'], workloadSizes: { vm: 2 } });
     let err: unknown;
     try {
       parseScenario(text('mgmt'), 's.yaml');
@@ -36,7 +38,7 @@ describe('registry validate()', () => {
     }
     expect(err).toBeInstanceOf(InvalidInputError);
     expect((err as InvalidInputError).problems.map((p) => `${p.location.line}:${p.location.column} ${p.message}`)).toEqual([
-      "10:5 steps.0.probe: no workload attaches network 'mgmt'",
+      "10:5 steps.0.probe: the stack profile defines no network 'mgmt'",
     ]);
   });
 });

@@ -1,0 +1,29 @@
+// Per node and network, host-local's reservations never exceed the range's capacity (Kube-OVN's
+// external subnet reported more addresses in use than its CIDR holds, kubeovn/kube-ovn#4747).
+import * as s from '../scenario/schema-dsl.ts';
+import { defineAssertion, fail, pass, unknown } from './registry.ts';
+import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
+import { checkNetworkName, networkParam } from './reservation-accounting.ts';
+import type { Evidence } from '../runner/timeline.ts';
+
+export const reservationsWithinCapacity = defineAssertion({
+  name: 'reservations-within-capacity',
+  description: 'Per node and network, reservations are at most the range capacity.',
+  cheap: true,
+  params: s.object({ node: nodeParam, network: networkParam }),
+  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames) ?? checkNetworkName(p.network, sc.networkNames),
+  evaluate(_ctx, snapshot, p) {
+    const bad: Evidence[] = [];
+    const good: Evidence[] = [];
+    for (const n of selectNodes(snapshot, p.node)) {
+      for (const [net, h] of Object.entries(n.headroom ?? {})) {
+        if (p.network && net !== p.network) continue;
+        const used = n.reservations.filter((r) => r.network === net).length;
+        const line = `${n.node}/${net}: ${used} reservation(s), capacity ${h.capacity}`;
+        (used > h.capacity ? bad : good).push({ summary: used > h.capacity ? `${line}: ${used - h.capacity} more than the range holds` : line, node: n.node, network: net, used, capacity: h.capacity });
+      }
+    }
+    if (!bad.length && !good.length) return unknown(`no range capacity known${p.network ? ` for network ${p.network}` : ''}`);
+    return bad.length ? fail(bad) : pass(good);
+  },
+});

@@ -1,0 +1,69 @@
+// Multus's generated config, /etc/cni/net.d/00-multus.conf, as found on a node: how many levels of
+// `type: multus` it nests, what its innermost delegate is, and which file Multus should have taken as
+// its master (the first config file in sorted order that is not 00-multus*). A thin plugin of v4.0.x
+// took the first file of the sorted directory, which after a restart was its own 00-multus.conf, and
+// so delegated to itself (FACTS.md section 4; multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
+import type { Node } from '../backends/types.ts';
+import type { MultusConfigObservation } from '../runner/timeline.ts';
+
+export const NET_D = '/etc/cni/net.d';
+export const MULTUS_CONF = '00-multus.conf';
+const CONFIG_FILE = /\.(conf|conflist|json)$/;
+
+/** Reads the node's net.d and judges its 00-multus.conf (absent: present false). */
+export async function observeMultusConfig(node: Node, dir = NET_D): Promise<MultusConfigObservation> {
+  const files = (await node.list(dir)).filter((f) => CONFIG_FILE.test(f)).sort(byteOrder);
+  const file = `${dir}/${MULTUS_CONF}`;
+  if (!files.includes(MULTUS_CONF)) return { file, files, present: false };
+  const read = async (name: string) => (await node.readFile(`${dir}/${name}`)).toString('utf8');
+  return analyseMultusConfig(file, files, read);
+}
+
+/** The analysis on file contents (`read` gets a file name of `files`). */
+export async function analyseMultusConfig(file: string, files: readonly string[], read: (name: string) => Promise<string>): Promise<MultusConfigObservation> {
+  const out: MultusConfigObservation = { file, files: [...files], present: true };
+  const master = files.find((f) => !f.startsWith('00-multus'));
+  if (master) {
+    out.expectedMaster = { file: master };
+    try {
+      const name = (JSON.parse(await read(master)) as { name?: unknown }).name;
+      if (typeof name === 'string') out.expectedMaster.name = name;
+    } catch {
+      // an unreadable master is reported by the assertion as a missing name
+    }
+  }
+  let doc: unknown;
+  try {
+    const text = await read(file.split('/').pop()!);
+    if (!text.trim()) throw new Error('the file is empty');
+    doc = JSON.parse(text);
+  } catch (e) {
+    out.error = `cannot parse ${file}: ${(e as Error).message}`;
+    return out;
+  }
+  // Walk down the first delegate while it is multus again.
+  let depth = 0;
+  let cur: unknown = doc;
+  while (isMultus(cur)) {
+    depth++;
+    const delegates = (cur as { delegates?: unknown }).delegates;
+    cur = Array.isArray(delegates) ? delegates[0] : undefined;
+    if (depth > 64) break;
+  }
+  out.multusDepth = depth;
+  if (cur && typeof cur === 'object') {
+    const d = cur as { name?: unknown; type?: unknown; plugins?: unknown };
+    const types = Array.isArray(d.plugins) ? d.plugins.map((p) => (p as { type?: unknown })?.type).filter((t): t is string => typeof t === 'string') : typeof d.type === 'string' ? [d.type] : [];
+    out.delegate = { ...(typeof d.name === 'string' ? { name: d.name } : {}), types };
+  }
+  return out;
+}
+
+function isMultus(v: unknown): boolean {
+  return !!v && typeof v === 'object' && (v as { type?: unknown }).type === 'multus';
+}
+
+/** Go's sort.Strings order (bytes), which is what CNI's config loading uses. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
