@@ -5,6 +5,7 @@
 // Field order is the Go struct's; empty netns/cniArgs/capabilityArgs/result are omitted (omitempty);
 // map contents (result, capabilityArgs) have sorted keys. libcni writes the file with a plain
 // os.WriteFile (create/truncate, then write): a crash in between leaves an empty file.
+import type { CacheEntry } from '../runner/timeline.ts';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { goDecodeCniVersion, goJsonMarshal, goJsonString, goJsonSyntaxError } from './go-json.ts';
@@ -90,15 +91,8 @@ export async function writeCacheFile(cacheFs: CacheFs, file: string, content: st
   await fs(() => cacheFs.writeFile(file, content, CACHE_FILE_MODE));
 }
 
-/** One file of <cacheDir>/results as the observation layer reports it. */
-export interface CacheEntry {
-  file: string;
-  state: 'valid' | 'empty' | 'corrupt';
-  containerId?: string;
-  ifName?: string;
-  networkName?: string;
-  error?: string;
-}
+/** One file of <cacheDir>/results as the observation layer reports it (the timeline's type). */
+export type { CacheEntry };
 
 /**
  * Classifies a cache file the way libcni's GetCachedAttachments decides what it can use: valid only
