@@ -17,6 +17,9 @@ export const noOrphanDevices = defineAssertion({
       const liveNetns = new Set(ctx.pods.pods(n.node).filter((x) => x.phase === 'running').map((x) => x.netnsName));
       for (const l of n.links) {
         if (l.kind !== 'veth' || !l.peer) continue;
+        // Pod sandboxes are named namespaces of the node (/run/netns); a veth into a namespace the
+        // node has not named is not pod-facing (an external segment's link, e.g. ext0).
+        if (l.peer.startsWith('netnsid:')) continue;
         veths++;
         if (!liveNetns.has(l.peer)) {
           const owner = ctx.pods.pods(n.node).find((x) => x.netnsName === l.peer);

@@ -19,6 +19,8 @@ export interface ChurnSummary {
   deletes: number;
   failed: number;
   checks: number;
+  /** Time spent in checks (observation, delta, judges), summed. */
+  checkMs: number;
   durationMs: number;
   opsPerSecond: number;
   stoppedAt?: number;
@@ -34,7 +36,7 @@ export async function runChurn(ctx: CellContext, p: ChurnParams): Promise<string
   const parts = [
     `${s.ops} op(s) (${s.creates} create, ${s.deletes} delete; ${s.failed} failed) in ${(s.durationMs / 1000).toFixed(1)} s, ${s.opsPerSecond.toFixed(1)} ops/s`,
     `concurrency ${p.concurrency}${p.rate ? `, rate ${p.rate}/s` : ''}, seed ${s.seed}${p.slots ? ' (explicit slots)' : ''}`,
-    p.checkEvery ? `invariants after every ${p.checkEvery === 1 ? '' : `${p.checkEvery} `}op (${s.checks} checks)` : 'invariants off during the churn',
+    p.checkEvery ? `invariants after every ${p.checkEvery === 1 ? '' : `${p.checkEvery} `}op (${s.checks} checks, ${(s.checkMs / Math.max(1, s.checks)).toFixed(1)} ms each)` : 'invariants off during the churn',
   ];
   for (const e of p.events ?? []) parts.push(`${e['remove-network'] ? `remove-network ${e['remove-network'].name}` : `restore-network ${e['restore-network']!.name}`} after op ${e.afterOps}`);
   if (s.stoppedAt !== undefined) parts.push(`stopped at the first violation, after op ${s.stoppedAt}`);
@@ -57,7 +59,7 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
   const occupant: (string | undefined)[] = slots.map((sl) => (ctx.pods.desired(sl.node).some((d) => d.name === sl.bootPod) ? sl.bootPod : undefined));
   const slotBusy = new Map<number, Promise<void>>();
   const running = new Set<Promise<void>>();
-  const summary: ChurnSummary = { seed, ops: 0, creates: 0, deletes: 0, failed: 0, checks: 0, durationMs: 0, opsPerSecond: 0 };
+  const summary: ChurnSummary = { seed, ops: 0, creates: 0, deletes: 0, failed: 0, checks: 0, checkMs: 0, durationMs: 0, opsPerSecond: 0 };
   const t0 = Date.now();
   let stop = false;
   let completed = 0;
@@ -74,10 +76,12 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
       queued = false;
       const after = lastLabel;
       const afterEntry = lastEntry;
+      const c0 = performance.now();
       const nodes = await Promise.all(ctx.cluster.nodes.map((n) => observeAccounting(n, ctx.pods)));
       ctx.timeline.observe(after, nodes, ACCOUNTING_FIELDS);
       summary.checks++;
       const ok = await ctx.checkInvariants(after, { snapshot: nodes, cheapOnly: true, ...(afterEntry === undefined ? {} : { afterEntry }) });
+      summary.checkMs += performance.now() - c0;
       if (!ok && p.stopOnViolation) {
         stop = true;
         summary.stoppedAt ??= completed;
@@ -126,7 +130,8 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
         completed++;
         lastEntry = findOpEntry(ctx.timeline.entries, index);
         lastLabel = `churn op ${index + 1}: ${kind} ${holder ?? `${wl.name}-n${slot.nodeNumber}-${slot.replica}-c${index}`} on ${slot.node}${ok ? '' : ' (failed)'}`;
-        if (checkEvery > 0 && completed % checkEvery === 0) await check();
+        // The check runs behind the operations: it does not hold this operation's concurrency slot.
+        if (checkEvery > 0 && completed % checkEvery === 0) void check().catch(() => undefined);
       },
       (err) => {
         stop = true;

@@ -8,6 +8,9 @@ import type { CellPlan } from '../../runner/cell.ts';
 import { createReporters, DEFAULT_REPORTERS, writtenPaths } from '../../reporters/index.ts';
 import { FaultlineError } from '../../errors.ts';
 import { EXIT } from '../../errors.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { RunReport } from '../../reporters/types.ts';
+import { shrinkCell, type ShrinkOutcome } from '../../churn/shrink.ts';
 
 function intFlag(name: string, raw: unknown, min: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -19,7 +22,7 @@ function intFlag(name: string, raw: unknown, min: number): number | undefined {
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run scenarios (files or directories) across their matrix and write reports.',
-  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]...',
+  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--shrink [--shrink-runs N]]',
   options: {
     out: { type: 'string' },
     only: { type: 'string', multiple: true },
@@ -27,11 +30,15 @@ export const runCommand: Command = {
     jobs: { type: 'string' },
     seed: { type: 'string' },
     reporter: { type: 'string', multiple: true },
+    shrink: { type: 'boolean' },
+    'shrink-runs': { type: 'string' },
   },
   async run(values, positionals, io) {
     if (!positionals.length) throw new FaultlineError('usage', 'name at least one scenario file or directory, e.g. faultline run scenarios/');
     const jobs = intFlag('jobs', values.jobs, 1);
     const seed = intFlag('seed', values.seed, 0);
+    const shrinkRuns = intFlag('shrink-runs', values['shrink-runs'], 1);
+    if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
     let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)));
     if (typeof values.suite === 'string') {
       const suite = values.suite;
@@ -60,6 +67,31 @@ export const runCommand: Command = {
       argv: process.argv.slice(2),
     });
     void writtenPaths;
+    if (values.shrink) await shrinkFailingChurns(plans, report, { signal: io.signal, out: io.out, ...(shrinkRuns !== undefined ? { maxRuns: shrinkRuns } : {}) });
     return report.summary.asExpected ? EXIT.ok : EXIT.unexpectedOutcome;
   },
 };
+
+/** --shrink: every cell with a churn step and a failed assertion gets a smaller scenario written. */
+async function shrinkFailingChurns(plans: CellPlan[], report: RunReport, opts: { signal: AbortSignal; out: (line: string) => void; maxRuns?: number }): Promise<void> {
+  const outDir = path.join(report.outDir, 'shrunk');
+  const outcomes: ShrinkOutcome[] = [];
+  for (const plan of plans) {
+    const cell = report.cells.find((c) => c.id === plan.id);
+    if (!cell || !plan.scenario.steps.some((s) => s.kind === 'churn') || !cell.assertions.some((a) => a.status === 'fail')) continue;
+    opts.out(`shrink: ${plan.id}: searching for a smaller schedule that still fails (seed ${cell.seed})`);
+    const r = await shrinkCell(plan, cell, { outDir, seed: cell.seed, signal: opts.signal, ...(opts.maxRuns ? { maxRuns: opts.maxRuns } : {}), progress: (m) => opts.out(`  ${m}`) });
+    outcomes.push(r);
+    if (r.skipped) opts.out(`shrink: ${plan.id}: not shrunk: ${r.skipped} (${r.runs} run(s))`);
+    else {
+      opts.out(`shrink: ${plan.id}: ${r.from!.ops} ops at concurrency ${r.from!.concurrency} -> ${r.to!.ops} op(s) at concurrency ${r.to!.concurrency}, still failing ${r.target}; ${r.searchRuns ?? r.runs} search run(s) + ${r.runs - (r.searchRuns ?? r.runs)} verification run`);
+      opts.out(`shrink: wrote ${r.file} (${r.verified ? `run on its own it fails ${r.target} again` : `WARNING: run on its own it did not fail ${r.target}`})`);
+    }
+  }
+  if (!outcomes.length) {
+    opts.out('shrink: no churn cell failed an assertion; nothing to shrink');
+    return;
+  }
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, 'shrink.json'), JSON.stringify(outcomes, null, 2) + '\n');
+}
