@@ -3,7 +3,7 @@
 // inside the node; power on = a fresh holder over the same dirs.
 import { ExecAgent } from './exec-agent.ts';
 import { mkdir, readFile, readdir, rm, stat, truncate, writeFile, chmod, lstat } from 'node:fs/promises';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,13 +212,34 @@ export class LocalNode implements Node {
       }
     }
     const tag = this.tag;
-    // The holder is matched by its namespaces like everything else (never by a pid that may be reused).
-    await killMatching((p) => {
-      const net = p.ns('net');
-      if (ns && (p.ns('mnt') === ns.mnt || net === ns.net || p.ns('uts') === ns.uts)) return true;
-      if (net !== undefined && podNets.has(net)) return true;
-      return mountinfoHasSource(p.foreignMountinfo(), { exact: tag }); // e.g. under `ip netns exec`
-    });
+    // Processes are matched by the node's namespaces (never by a pid that may be reused). A namespace's
+    // inode number is reused as soon as the namespace dies, so the namespaces are held open while the
+    // kill loop runs; if the holder is already gone they cannot be pinned, and only the node's mount
+    // tag (seen by every process in its mount namespace) is a safe match.
+    const pins: number[] = [];
+    if (pid !== undefined) {
+      const files = [...['mnt', 'net', 'uts'].map((t) => `/proc/${pid}/ns/${t}`), ...safeReaddir(`/proc/${pid}/root/run/netns`).map((n) => `/proc/${pid}/root/run/netns/${n}`)];
+      for (const f of files) {
+        try {
+          pins.push(openSync(f, 'r'));
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    const pinned = pins.length > 0;
+    try {
+      await killMatching((p) => {
+        if (pinned) {
+          const net = p.ns('net');
+          if (ns && (p.ns('mnt') === ns.mnt || net === ns.net || p.ns('uts') === ns.uts)) return true;
+          if (net !== undefined && podNets.has(net)) return true;
+        }
+        return mountinfoHasSource(p.foreignMountinfo(), { exact: tag }); // e.g. under `ip netns exec`
+      });
+    } finally {
+      for (const fd of pins) closeSync(fd);
+    }
     this.agent?.stop();
     this.agent = undefined;
     if (holder) {
