@@ -163,6 +163,11 @@ export function stackFacts(cell: CellReport): [string, string][] {
 }
 
 /** Ids of step and operation entries that failed, for error cells. */
+/** What each step did (its own account: what a fault applied, what GC released...), in order. */
+export function stepDetails(cell: CellReport): string[] {
+  return (cell.timeline ?? []).flatMap((e) => (e.kind === 'step' ? [`${e.index + 1}. ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail}`] : []));
+}
+
 export function failedSteps(cell: CellReport): string[] {
   const out: string[] = [];
   for (const e of cell.timeline ?? []) {

@@ -129,4 +129,12 @@ describe('MarkdownReporter', () => {
     expect(md).not.toContain('veth00000005 orphaned');
     expect(md).toContain('- … and 25 more (see report.json)');
   });
+
+  it('lists every step with what it did, in order', () => {
+    const md = renderMarkdown(makeRunReport());
+    expect(md).toContain('**Steps:**');
+    const i = md.indexOf('1. workload: start 4 pods per node');
+    expect(i).toBeGreaterThan(0);
+    expect(md.indexOf('2. hard-reboot: node-1', i)).toBeGreaterThan(i);
+  });
 });

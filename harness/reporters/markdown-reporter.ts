@@ -4,7 +4,7 @@ import { appendFile, stat } from 'node:fs/promises';
 import type { Evidence } from '../runner/timeline.ts';
 import type { CellReport, Reporter, RunReport } from './types.ts';
 import {
-  evidenceDetails, expectedFailures, failedSteps, formatDuration, formatMatrix, headline, isAsExpected, isLoud,
+  evidenceDetails, expectedFailures, failedSteps, stepDetails, formatDuration, formatMatrix, headline, isAsExpected, isLoud,
   outcomeLabel, reportedAssertions, stackFacts, visible,
 } from './format.ts';
 import { resolveOutDir, writeReportFile } from './write-file.ts';
@@ -89,6 +89,9 @@ function cellSection(cell: CellReport, maxEvidence: number): string[] {
   if (cell.outcome === 'xpass') {
     for (const f of expectedFailures(cell)) lines.push(`- Expected to fail: ${mdCode(f.name)}, was: **${mdText(f.status)}**`);
   }
+
+  const steps = stepDetails(cell);
+  if (steps.length) lines.push('', '**Steps:**', '', ...steps.map((st) => mdText(st)));
 
   const all = cell.assertions ?? [];
   const shown = reportedAssertions(cell);

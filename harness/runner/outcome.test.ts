@@ -35,3 +35,13 @@ describe('decideOutcome', () => {
     expect(decideOutcome([r('a', 'pass')], { outcome: 'error', failing: [] }).outcome).toBe('xpass');
   });
 });
+
+describe('runExitCode', () => {
+  it('is 0 when all as expected, 2 for bad input found at run time, 3 for the environment, else 1', async () => {
+    const { runExitCode } = await import('./outcome.ts');
+    expect(runExitCode([{ asExpected: true }, { asExpected: true, error: { code: 'environment' } }])).toBe(0);
+    expect(runExitCode([{ asExpected: false }])).toBe(1);
+    expect(runExitCode([{ asExpected: false }, { asExpected: false, error: { code: 'environment' } }])).toBe(3);
+    expect(runExitCode([{ asExpected: false, error: { code: 'environment' } }, { asExpected: false, error: { code: 'invalid-input' } }])).toBe(2);
+  });
+});

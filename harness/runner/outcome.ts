@@ -48,3 +48,16 @@ export function asExpected(outcome: Outcome, expected: CellExpectation): boolean
   if (outcome === 'error') return expected.outcome === 'error';
   return outcome === 'passed' || outcome === 'xfail';
 }
+
+/**
+ * The run's exit code (DESIGN.md): 0 when every cell is as expected; otherwise a bad input found only
+ * at run time (a glob that matches nothing, a crash fault on an existing pod) is 2, a missing
+ * prerequisite or environment failure 3, and anything else unexpected 1.
+ */
+export function runExitCode(cells: readonly { asExpected: boolean; error?: { code: string } }[]): number {
+  const unexpected = cells.filter((c) => !c.asExpected);
+  if (!unexpected.length) return 0;
+  if (unexpected.some((c) => c.error?.code === 'invalid-input' || c.error?.code === 'usage')) return 2;
+  if (unexpected.some((c) => c.error?.code === 'prerequisite' || c.error?.code === 'environment')) return 3;
+  return 1;
+}
