@@ -88,6 +88,13 @@ assertions: [{ del-succeeds: {} }, { pods-running: {} }, { no-orphan-devices: {}
 workload: [{ name: web, replicasPerNode: 1 }]
 assertions: [{ del-succeeds: {} }, { no-orphan-iptables: {} }, { cache-valid: {} }]
 `,
+  'config-unreadable-del': `${head('config-unreadable-del', 'runtime: libcni-1.2')}
+workload: [{ name: web, replicasPerNode: 1 }]
+steps:
+  - corrupt-file: { node: node-1, path: /etc/cni/net.d/10-lab.conflist, mode: garbage }
+  - delete-pods: { all: true }
+assertions: [{ del-succeeds: {} }, { no-leaked-reservations: {} }]
+`,
   // Errors: each a clear message naming what was wrong.
   'err-glob-empty': `${head('err-glob-empty', 'runtime: libcni-1.1')}
 workload: [{ name: web, replicasPerNode: 1 }]
@@ -168,6 +175,11 @@ describe('issue-3 faults and checks on real plugins', () => {
     expect(evidence('corrupt-garbage', 'del-succeeds')[0]!.error).toMatch(/failed to get network "lab-net" cached result: decoding version from network config: invalid character/);
     expect(evidence('corrupt-garbage', 'cache-valid')[0]!.state).toBe('corrupt');
     expect(evidence('corrupt-garbage', 'no-orphan-devices')[0]!.summary).toMatch(/^node-1: veth[0-9a-f]{8} \(on cni0\) peers into cni-[0-9a-f-]+, pod web-n1-0 is terminating$/);
+  });
+
+  it('a pod whose network config became unreadable is not torn down, and says why', () => {
+    expect(statuses('config-unreadable-del')).toEqual({ 'del-succeeds': 'fail', 'no-leaked-reservations': 'fail' });
+    expect(evidence('config-unreadable-del', 'del-succeeds')[0]!.error).toMatch(/^failed to destroy network for sandbox "[0-9a-f]{64}": /);
   });
 
   it('corrupt-file partial-json: libcni 1.2 tolerates it, removes it, DEL releases everything', () => {

@@ -299,7 +299,15 @@ export class PodManager {
     let nets: PodNetwork[];
     if (resolved) nets = resolved;
     else if (this.multi) nets = (await this.multi.delegatesForDel(node, state.spec, state.containerId)).delegates;
-    else nets = await this.podNetworks(node, state.spec).catch(() => [] as PodNetwork[]);
+    else {
+      // Without a readable network config the runtime cannot tear the pod down (containerd fails the
+      // same way); skipping DEL would hide the leak.
+      try {
+        nets = await this.podNetworks(node, state.spec);
+      } catch (e) {
+        throw new Error(`failed to destroy network for sandbox "${state.containerId}": ${errorMessage(e)}`);
+      }
+    }
     const errors: string[] = [];
     for (const net of [...nets].reverse()) {
       try {
