@@ -26,7 +26,10 @@ export const removeNetwork = defineFault({
   name: 'remove-network',
   description: "Delete a network's definition from the cluster store (pods attached to it keep their interfaces).",
   params: networkNameParams,
-  validate: (p, sc) => checkNetwork(p.name, sc.networkNames),
+  validate: (p, sc) => {
+    const message = checkNetwork(p.name, sc.networkNames);
+    return message ? { path: ['name'], message } : undefined;
+  },
   async run(ctx, p) {
     requireMulti(ctx, 'remove-network');
     return ctx.pods.networks.remove(p.name) ? `definition of network ${p.name} removed` : `definition of network ${p.name} was already absent`;
@@ -37,7 +40,10 @@ export const restoreNetwork = defineFault({
   name: 'restore-network',
   description: "Put a removed network's definition back (as the stack profile defines it).",
   params: networkNameParams,
-  validate: (p, sc) => checkNetwork(p.name, sc.networkNames),
+  validate: (p, sc) => {
+    const message = checkNetwork(p.name, sc.networkNames);
+    return message ? { path: ['name'], message } : undefined;
+  },
   async run(ctx, p) {
     requireMulti(ctx, 'restore-network');
     return ctx.pods.networks.restore(p.name) ? `definition of network ${p.name} restored` : `definition of network ${p.name} was present`;
