@@ -3,6 +3,7 @@ import os from 'node:os';
 import { benchOverhead } from '../harness/runner/bench-overhead.ts';
 import { benchScenarioWall } from '../harness/runner/bench-scenario.ts';
 import { benchCachedResolve } from '../harness/cni-versions/bench.ts';
+import { benchJobs } from '../harness/runner/bench-jobs.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -28,4 +29,9 @@ if (want('harvester')) {
 if (want('provision')) {
   const b = await benchCachedResolve();
   console.log(`\n[provision] cached plugin version resolve over ${b.iterations} runs: median ${fmt(b.medianMs)}, p95 ${fmt(b.p95Ms)}, max ${fmt(b.maxMs)} (target < ${b.budgetMs} ms) ${b.withinBudget ? 'OK' : 'OVER TARGET'}`);
+}
+
+if (want('jobs')) {
+  const b = await benchJobs();
+  console.log(`\n[jobs] libcni-empty-cache-del, ${b.cells} cells: --jobs 1 ${fmt(b.jobs1Ms)}, --jobs 2 ${fmt(b.jobs2Ms)}, speedup ${b.speedup.toFixed(2)}x (target >= 1.6x) ${b.speedup >= 1.6 ? 'OK' : 'UNDER TARGET'}`);
 }
