@@ -125,6 +125,20 @@ describe('churn engine', () => {
     expect(s.ops).toBeLessThan(20);
   });
 
+  it('starts at most `rate` operations per second, and runs for a duration', async () => {
+    const { ctx } = fakeCtx();
+    const t0 = Date.now();
+    const s = await churn(ctx, params({ ops: 11, concurrency: 2, rate: 100 }));
+    expect(s.ops).toBe(11);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100); // the 11th starts 100 ms after the first
+    const d = fakeCtx();
+    const t1 = Date.now();
+    const timed = await churn(d.ctx, params({ durationMs: 150, concurrency: 2 }));
+    expect(timed.ops).toBeGreaterThan(3);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(150);
+    expect(Date.now() - t1).toBeLessThan(1500);
+  });
+
   it('one seed, one schedule, whatever the timing and the results', async () => {
     const sched = async (o: Parameters<typeof fakeCtx>[0]) => {
       const { ctx, log } = fakeCtx(o);

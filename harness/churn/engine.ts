@@ -78,7 +78,7 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
       const afterEntry = lastEntry;
       const c0 = performance.now();
       const nodes = await Promise.all(ctx.cluster.nodes.map((n) => observeAccounting(n, ctx.pods)));
-      ctx.timeline.observe(after, nodes, ACCOUNTING_FIELDS);
+      ctx.timeline.observeChanges(after, nodes, ACCOUNTING_FIELDS);
       summary.checks++;
       const ok = await ctx.checkInvariants(after, { snapshot: nodes, cheapOnly: true, ...(afterEntry === undefined ? {} : { afterEntry }) });
       summary.checkMs += performance.now() - c0;

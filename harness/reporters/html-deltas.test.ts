@@ -16,7 +16,7 @@ const node = (name: string, n: number, m: number): NodeSnapshot => ({
 describe('html plot of observation deltas', () => {
   const t = new Timeline();
   const counts = [[3, 3], [4, 4], [5, 4], [5, 3], [6, 3]];
-  counts.forEach(([r, a], i) => t.observe(`op ${i}`, [node('node-1', r!, a!)]));
+  counts.forEach(([r, a], i) => t.observeChanges(`op ${i}`, [node('node-1', r!, a!)]));
   const cell = { ...makeRunReport().cells[1]!, timeline: t.entries, assertions: [] };
 
   it('replays deltas into counts per observation', () => {

@@ -33,7 +33,7 @@ describe('timeline observations as deltas', () => {
   it('stores the first observation in full and the later ones as changes that replay exactly', () => {
     const t = new Timeline();
     const snaps = randomSnapshots(3, 120);
-    snaps.forEach((s, i) => t.observe(`step ${i}`, s));
+    snaps.forEach((s, i) => t.observeChanges(`step ${i}`, s));
     const kinds = t.entries.map((e) => e.kind);
     expect(kinds[0]).toBe('observation');
     expect(kinds.slice(1).every((k) => k === 'observation-delta')).toBe(true);
@@ -48,7 +48,7 @@ describe('timeline observations as deltas', () => {
     const base = Array.from({ length: 100 }, (_, i) => res('node-1', `10.0.1.${i + 1}`, `c${i}`));
     const attachments = base.map((r) => att(`p${r.containerId}`, r.containerId!, r.ip));
     t.observe('boot', [{ node: 'node-1', running: true, reservations: base, attachments, links: [], netns: [] }]);
-    t.observe('one more', [{ node: 'node-1', running: true, reservations: [...base, res('node-1', '10.0.2.1', 'new')], attachments, links: [], netns: [] }]);
+    t.observeChanges('one more', [{ node: 'node-1', running: true, reservations: [...base, res('node-1', '10.0.2.1', 'new')], attachments, links: [], netns: [] }]);
     const delta = t.entries[1]!;
     expect(delta.kind).toBe('observation-delta');
     if (delta.kind !== 'observation-delta') return;
@@ -62,7 +62,7 @@ describe('timeline observations as deltas', () => {
     const t = new Timeline();
     const links = [{ name: 'cni0', kind: 'bridge', up: true, ns: 'node' }];
     t.observe('boot', [{ node: 'node-1', running: true, reservations: [], attachments: [], links, netns: ['a'] }]);
-    t.observe('op', [{ node: 'node-1', running: true, reservations: [res('node-1', '10.0.0.2', 'x')], attachments: [], links: [], netns: [], inFlight: ['x'] }], ['reservations', 'attachments', 'inFlight']);
+    t.observeChanges('op', [{ node: 'node-1', running: true, reservations: [res('node-1', '10.0.0.2', 'x')], attachments: [], links: [], netns: [], inFlight: ['x'] }], ['reservations', 'attachments', 'inFlight']);
     const now = t.currentSnapshot()![0]!;
     expect(now.links).toEqual(links);
     expect(now.netns).toEqual(['a']);
@@ -75,8 +75,24 @@ describe('timeline observations as deltas', () => {
     const t = new Timeline();
     const s: NodeSnapshot = { node: 'node-1', running: true, reservations: [], attachments: [], links: [], netns: [] };
     t.observe('a', [s]);
-    t.observe('b', [structuredClone(s)]);
+    t.observeChanges('b', [structuredClone(s)]);
     const e = t.entries[1]!;
     expect(e.kind === 'observation-delta' && e.nodes).toEqual([]);
+  });
+});
+
+describe('full observations', () => {
+  it('observe() records a full entry every time (after steps), and deltas chain on from it', () => {
+    const t = new Timeline();
+    const s = (n: number): NodeSnapshot => ({ node: 'node-1', running: true, reservations: Array.from({ length: n }, (_, i) => res('node-1', `10.0.0.${i + 2}`, `c${i}`)), attachments: [], links: [], netns: [] });
+    t.observe('boot', [s(1)]);
+    t.observeChanges('op 1', [s(2)], ['reservations']);
+    t.observe('step 1', [s(3)]);
+    t.observeChanges('op 2', [s(2)], ['reservations']);
+    expect(t.entries.map((e) => e.kind)).toEqual(['observation', 'observation-delta', 'observation', 'observation-delta']);
+    expect(t.entries[3]!.kind === 'observation-delta' && t.entries[3]!.base).toBe(2);
+    const counts: number[] = [];
+    replayObservations(t.entries, (_i, _at, _after, nodes) => counts.push(nodes[0]!.reservations.length));
+    expect(counts).toEqual([1, 2, 3, 2]);
   });
 });

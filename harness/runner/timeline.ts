@@ -170,18 +170,25 @@ export class Timeline {
   private currentAfter = '';
 
   /**
-   * Records an observation: the first in full, each later one as the changes since the previous
-   * (a timeline must not hold a full copy per churn operation). `fields` limits what the snapshots
-   * carry (a cheap mid-churn observation has reservations and attachments only): other fields keep
-   * their previous values. Returns the entry's index.
+   * Records a full observation (at boot and after every step: what readers of a report look for).
+   * Returns the entry's index.
    */
-  observe(after: string, nodes: NodeSnapshot[], fields?: readonly (keyof NodeSnapshot)[]): number {
-    if (!this.current) {
-      this.current = nodes.map((n) => structuredClone(n));
-      this.currentAt = this.add({ kind: 'observation', after, nodes: this.current.map((n) => structuredClone(n)) });
-      this.currentAfter = after;
-      return this.currentAt;
-    }
+  observe(after: string, nodes: NodeSnapshot[]): number {
+    this.current = nodes.map((n) => structuredClone(n));
+    this.currentAt = this.add({ kind: 'observation', after, nodes: this.current.map((n) => structuredClone(n)) });
+    this.currentAfter = after;
+    return this.currentAt;
+  }
+
+  /**
+   * Records an observation as the changes since the previous one (a churn observes after every
+   * operation: a timeline must not hold a full copy each time). `fields` limits what the snapshots
+   * carry (a cheap mid-churn observation has reservations and attachments only): other fields keep
+   * their previous values. The first observation of a timeline is recorded in full. Returns the
+   * entry's index.
+   */
+  observeChanges(after: string, nodes: NodeSnapshot[], fields?: readonly (keyof NodeSnapshot)[]): number {
+    if (!this.current) return this.observe(after, nodes);
     const deltas: NodeDelta[] = [];
     const next = [...this.current];
     for (const snap of nodes) {
