@@ -4,6 +4,7 @@ import { benchOverhead } from '../harness/runner/bench-overhead.ts';
 import { benchScenarioWall } from '../harness/runner/bench-scenario.ts';
 import { benchCachedResolve } from '../harness/cni-versions/bench.ts';
 import { benchJobs } from '../harness/runner/bench-jobs.ts';
+import { benchChurn } from '../harness/churn/bench.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -34,4 +35,11 @@ if (want('provision')) {
 if (want('jobs')) {
   const b = await benchJobs();
   console.log(`\n[jobs] libcni-empty-cache-del, ${b.cells} cells: --jobs 1 ${fmt(b.jobs1Ms)}, --jobs 2 ${fmt(b.jobs2Ms)}, speedup ${b.speedup.toFixed(2)}x (target >= 1.6x) ${b.speedup >= 1.6 ? 'OK' : 'UNDER TARGET'}`);
+}
+
+if (want('churn')) {
+  const b = await benchChurn();
+  console.log(`\n[churn] ${b.ops} ops at concurrency ${b.concurrency} on ${b.nodes} nodes: ${b.withInvariants.toFixed(1)} ops/s with invariants after every op, ${b.withoutInvariants.toFixed(1)} ops/s without`);
+  console.log(`  invariant cost ${b.costPercent.toFixed(1)}% (target <= 15%) ${b.costPercent <= 15 ? 'OK' : 'OVER TARGET'}; ${b.checks} checks; cells: ${b.perCell}`);
+  console.log(`  peak RSS ${b.peakRssMb.toFixed(0)} MB (target < 300 MB) ${b.peakRssMb < 300 ? 'OK' : 'OVER TARGET'}; timeline ${b.timelineEntries} entries, ${(b.timelineBytes / 1024).toFixed(0)} KiB`);
 }

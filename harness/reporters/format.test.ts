@@ -43,3 +43,16 @@ describe('format helpers', () => {
     ]);
   });
 });
+
+describe('failedSteps', () => {
+  it('lists the first failed operations and counts the rest', async () => {
+    const { failedSteps } = await import('./format.ts');
+    const { makeRunReport } = await import('./test-support.ts');
+    const cell = makeRunReport().cells[0]!;
+    cell.timeline = Array.from({ length: 25 }, (_, i) => ({ at: i, kind: 'op' as const, op: 'del', node: 'node-1', pod: `gw-${i}`, result: 'error' as const, error: 'teardown stopped', durationMs: 1 }));
+    const lines = failedSteps(cell);
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe('del on node-1 pod gw-0: teardown stopped');
+    expect(lines[10]).toBe('... and 15 more failed operation(s) (see report.json)');
+  });
+});

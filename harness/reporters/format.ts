@@ -168,14 +168,21 @@ export function stepDetails(cell: CellReport): string[] {
   return (cell.timeline ?? []).flatMap((e) => (e.kind === 'step' ? [`${e.index + 1}. ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail}`] : []));
 }
 
-export function failedSteps(cell: CellReport): string[] {
+export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   const out: string[] = [];
+  let ops = 0;
+  let moreOps = 0;
   for (const e of cell.timeline ?? []) {
     if (e.kind === 'step' && e.result === 'error') {
       const detail = e.detail && e.detail !== e.error ? ` (${e.detail})` : '';
       out.push(`step ${e.index} ${e.step}${detail}: ${e.error ?? 'error'}`);
     }
-    if (e.kind === 'op' && e.result === 'error') out.push(`${e.op} on ${e.node}${e.pod ? ` pod ${e.pod}` : ''}: ${e.error ?? 'error'}`);
+    if (e.kind === 'op' && e.result === 'error') {
+      // A churn can fail hundreds of operations; the first ones tell the story, the JSON has all.
+      if (ops++ < maxOps) out.push(`${e.op} on ${e.node}${e.pod ? ` pod ${e.pod}` : ''}: ${e.error ?? 'error'}`);
+      else moreOps++;
+    }
   }
+  if (moreOps) out.push(`... and ${moreOps} more failed operation(s) (see report.json)`);
   return out;
 }

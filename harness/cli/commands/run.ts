@@ -5,7 +5,8 @@ import { loadScenarios } from '../../scenario/load.ts';
 import { expandMatrix, parseOnly, selectCells } from '../../scenario/matrix.ts';
 import { defaultJobs, runCells } from '../../runner/run.ts';
 import type { CellPlan } from '../../runner/cell.ts';
-import { createReporters, DEFAULT_REPORTERS, writtenPaths } from '../../reporters/index.ts';
+import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
+import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
 import { EXIT } from '../../errors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -66,9 +67,9 @@ export const runCommand: Command = {
       signal: io.signal,
       argv: process.argv.slice(2),
     });
-    void writtenPaths;
+    if (report.written?.length) io.err(`reports: ${report.written.join(', ')}`);
     if (values.shrink) await shrinkFailingChurns(plans, report, { signal: io.signal, out: io.out, ...(shrinkRuns !== undefined ? { maxRuns: shrinkRuns } : {}) });
-    return report.summary.asExpected ? EXIT.ok : EXIT.unexpectedOutcome;
+    return runExitCode(report.cells);
   },
 };
 
