@@ -1,36 +1,18 @@
 // End to end through the real CLI: plugins 0.9.0 refuse a 1.0.0 config with their own
 // "incompatible CNI versions" (code 1), which ends the cell as an expected error; a 0.4.0 config works.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { faultline, tempDir } from '../harness/testing/cli.ts';
-import type { RunReport } from '../harness/reporters/types.ts';
+import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
 
 describe('scenario cni-version-compat', () => {
-  let out: { dir: string; cleanup: () => Promise<void> };
-  let state: { dir: string; cleanup: () => Promise<void> };
-  let report: RunReport;
-  let exitCode: number | undefined;
-  let output: string;
+  const run = scenarioRun(['scenarios/cni-version-compat.yaml']);
 
-  beforeAll(async () => {
-    out = await tempDir('fl-cvc-');
-    state = await tempDir('fl-state-');
-    const r = await faultline(['run', 'scenarios/cni-version-compat.yaml', '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
-    exitCode = r.exitCode;
-    output = r.all ?? '';
-    report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
-  });
-  afterAll(async () => {
-    await out?.cleanup();
-    await state?.cleanup();
-  });
-
-  const cell = (conf: string) => report.cells.find((c) => c.matrix.conf === conf)!;
+  const cell = (conf: string) => run.report.cells.find((c) => c.matrix.conf === conf)!;
 
   it('exits 0: the error is the expected one, the 0.4.0 cell passed', () => {
-    expect(exitCode, output).toBe(0);
-    expect(report.cells.map((c) => [c.matrix.conf, c.outcome, c.asExpected])).toEqual([['1.0.0', 'error', true], ['0.4.0', 'passed', true]]);
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.report.cells.map((c) => [c.matrix.conf, c.outcome, c.asExpected])).toEqual([['1.0.0', 'error', true], ['0.4.0', 'passed', true]]);
     expect(cell('1.0.0').stack.cni.version).toBe('0.9.0');
   });
 
@@ -51,6 +33,10 @@ describe('scenario cni-version-compat', () => {
   });
 
   it('names the message in the Markdown summary', async () => {
-    expect(await readFile(path.join(out.dir, 'summary.md'), 'utf8')).toContain('incompatible CNI versions');
+    expect(await readFile(path.join(run.outDir, 'summary.md'), 'utf8')).toContain('incompatible CNI versions');
+  });
+
+  it('leaves nothing behind and never touches the host CNI dirs', async () => {
+    await expectNothingLeft(run);
   });
 });

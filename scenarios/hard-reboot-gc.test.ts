@@ -1,43 +1,22 @@
 // End to end through the real CLI: after a power cut that empties the sandboxes' cache files, the
 // runtime's GC (libcni 1.2, plugins sid, CNI 1.1.0) succeeds and releases nothing on every Harvester
 // version; the dead sandboxes' addresses stay where the boot does not clear them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { faultline, hostState, tempDir } from '../harness/testing/cli.ts';
-import type { CellReport, RunReport } from '../harness/reporters/types.ts';
+import { describe, expect, it } from 'vitest';
+import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
+import type { CellReport } from '../harness/reporters/types.ts';
 
 describe('scenario hard-reboot-gc', () => {
-  let out: { dir: string; cleanup: () => Promise<void> };
-  let state: { dir: string; cleanup: () => Promise<void> };
-  let report: RunReport;
-  let exitCode: number | undefined;
-  let output: string;
-  let hostBefore: string;
+  const run = scenarioRun(['scenarios/hard-reboot-gc.yaml']);
 
-  beforeAll(async () => {
-    out = await tempDir('fl-hrgc-');
-    state = await tempDir('fl-state-');
-    hostBefore = await hostState();
-    const r = await faultline(['run', 'scenarios/hard-reboot-gc.yaml', '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
-    exitCode = r.exitCode;
-    output = r.all ?? '';
-    report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
-  });
-  afterAll(async () => {
-    await out?.cleanup();
-    await state?.cleanup();
-  });
-
-  const cell = (v: string): CellReport => report.cells.find((c) => c.matrix.harvester === v)!;
+  const cell = (v: string): CellReport => run.report.cells.find((c) => c.matrix.harvester === v)!;
   const end = (v: string, name: string) => cell(v).assertions.find((a) => a.name === name && a.phase === 'end')!;
   const gcOp = (v: string) => cell(v).timeline.find((e) => e.kind === 'op' && e.op === 'gc');
   const gcStep = (v: string) => cell(v).timeline.find((e) => e.kind === 'step' && e.step === 'gc');
 
   it('is xfail on every version, exit 0', () => {
-    expect(exitCode, output).toBe(0);
-    expect(report.cells.map((c) => [c.matrix.harvester, c.outcome])).toEqual([['v1.4.1', 'xfail'], ['v1.4.2', 'xfail'], ['v1.4.3', 'xfail']]);
-    for (const c of report.cells) {
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.report.cells.map((c) => [c.matrix.harvester, c.outcome])).toEqual([['v1.4.1', 'xfail'], ['v1.4.2', 'xfail'], ['v1.4.3', 'xfail']]);
+    for (const c of run.report.cells) {
       expect(c.stack.runtime).toBe('libcni-1.2');
       expect(c.stack.conflistCniVersion).toBe('1.1.0');
       expect(c.stack.cni.version).not.toBe('1.1.1'); // the sid version
@@ -75,10 +54,10 @@ describe('scenario hard-reboot-gc', () => {
     expect(leak.status).toBe('fail');
     expect(leak.evidence).toHaveLength(4);
     for (const e of leak.evidence) expect(e.file).toMatch(/^\/var\/lib\/cni\/networks\/k8s-pod-network\/10\.52\.0\.\d+$/);
-    const d = (gcOp(v) as { detail: Record<string, number> }).detail;
+    const d = (gcOp(v) as unknown as { detail: Record<string, number> }).detail;
     expect([d.reservationsBefore, d.reservationsAfter]).toEqual([8, 8]);
     // The leaked owners are exactly the sandboxes whose cache files GC skipped.
-    const skipped = (gcOp(v) as { detail: { skipped: { file: string }[] } }).detail.skipped.map((s) => s.file.match(/-([0-9a-f]{64})-eth0$/)![1]).sort();
+    const skipped = (gcOp(v) as unknown as { detail: { skipped: { file: string }[] } }).detail.skipped.map((s) => s.file.match(/-([0-9a-f]{64})-eth0$/)![1]).sort();
     expect(leak.evidence.map((e) => e.owner).sort()).toEqual(skipped);
     expect(end(v, 'pods-running').status).toBe('pass');
   });
@@ -89,7 +68,7 @@ describe('scenario hard-reboot-gc', () => {
     expect([d.reservationsBefore, d.reservationsAfter]).toEqual([4, 4]);
   });
 
-  it('leaves the host untouched', async () => {
-    expect(await hostState()).toBe(hostBefore);
+  it('leaves nothing behind and never touches the host CNI dirs', async () => {
+    await expectNothingLeft(run);
   });
 });

@@ -1,40 +1,20 @@
 // End to end on real namespaces: the Harvester leak reproduces on v1.4.1 and v1.4.2 for the right
 // reason and v1.4.3 holds; the host is untouched and nothing is left behind.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { faultline, hostState, processesMentioning, tempDir } from '../harness/testing/cli.ts';
-import type { RunReport } from '../harness/reporters/types.ts';
+import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
 
 describe('scenario harvester-hard-reboot-ip-leak', () => {
-  let out: { dir: string; cleanup: () => Promise<void> };
-  let state: { dir: string; cleanup: () => Promise<void> };
-  let report: RunReport;
-  let exitCode: number | undefined;
-  let output: string;
-  let hostBefore: string;
+  const run = scenarioRun(['scenarios/harvester-hard-reboot-ip-leak.yaml']);
 
-  beforeAll(async () => {
-    out = await tempDir('fl-harvester-');
-    state = await tempDir('fl-state-');
-    hostBefore = await hostState();
-    const r = await faultline(['run', 'scenarios/harvester-hard-reboot-ip-leak.yaml', '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
-    exitCode = r.exitCode;
-    output = r.all ?? '';
-    report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
-  });
-  afterAll(async () => {
-    await out?.cleanup();
-    await state?.cleanup();
-  });
-
-  const cell = (v: string) => report.cells.find((c) => c.matrix.harvester === v)!;
+  const cell = (v: string) => run.report.cells.find((c) => c.matrix.harvester === v)!;
   const assertion = (v: string, name: string) => cell(v).assertions.find((a) => a.name === name && a.phase === 'end')!;
 
   it('exits 0 with every cell as expected', () => {
-    expect(output).toMatch(/All 3 cells as expected \(1 passed, 2 xfail\)/);
-    expect(exitCode).toBe(0);
-    expect(report.cells.map((c) => [c.matrix.harvester, c.outcome])).toEqual([['v1.4.1', 'xfail'], ['v1.4.2', 'xfail'], ['v1.4.3', 'passed']]);
+    expect(run.output).toMatch(/All 3 cells as expected \(1 passed, 2 xfail\)/);
+    expect(run.exitCode).toBe(0);
+    expect(run.report.cells.map((c) => [c.matrix.harvester, c.outcome])).toEqual([['v1.4.1', 'xfail'], ['v1.4.2', 'xfail'], ['v1.4.3', 'passed']]);
   });
 
   it.each(['v1.4.1', 'v1.4.2'])('%s leaks host-local files of dead sandboxes until the range is exhausted', (v) => {
@@ -64,7 +44,7 @@ describe('scenario harvester-hard-reboot-ip-leak', () => {
   });
 
   it('shows the evidence, the warning and the substitution in the Markdown summary', async () => {
-    const md = await readFile(path.join(out.dir, 'summary.md'), 'utf8');
+    const md = await readFile(path.join(run.outDir, 'summary.md'), 'utf8');
     expect(md).toContain('/var/lib/cni/networks/k8s-pod-network/10.52.0.2');
     expect(md).toContain("key 'command' is not a yip key and was ignored");
     expect(md).toContain('no IP addresses available in range set');
@@ -72,9 +52,6 @@ describe('scenario harvester-hard-reboot-ip-leak', () => {
   });
 
   it('leaves nothing behind and never touches the host CNI dirs', async () => {
-    expect(await hostState()).toBe(hostBefore);
-    expect(await processesMentioning(state.dir)).toEqual([]);
-    const { readdir } = await import('node:fs/promises');
-    expect(await readdir(path.join(state.dir, 'runs')).catch(() => [])).toEqual([]);
+    await expectNothingLeft(run);
   });
 });

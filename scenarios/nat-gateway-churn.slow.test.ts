@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { faultline, hostState, tempDir } from '../harness/testing/cli.ts';
+import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
+import { faultline, tempDir } from '../harness/testing/cli.ts';
 import type { CellReport, RunReport } from '../harness/reporters/types.ts';
 import type { TimelineEntry } from '../harness/runner/timeline.ts';
 
@@ -23,34 +24,15 @@ function schedule(c: CellReport): string[] {
 }
 
 describe('scenario nat-gateway-churn', () => {
-  let out: { dir: string; cleanup: () => Promise<void> };
-  let state: { dir: string; cleanup: () => Promise<void> };
-  let report: RunReport;
-  let exitCode: number | undefined;
-  let output: string;
-  let hostBefore: string;
+  const run = scenarioRun(['scenarios/nat-gateway-churn.yaml', '--seed', SEED]);
 
-  beforeAll(async () => {
-    out = await tempDir('fl-ngc-');
-    state = await tempDir('fl-state-');
-    hostBefore = await hostState();
-    const r = await faultline(['run', 'scenarios/nat-gateway-churn.yaml', '--seed', SEED, '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
-    exitCode = r.exitCode;
-    output = r.all ?? '';
-    report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
-  });
-  afterAll(async () => {
-    await out?.cleanup();
-    await state?.cleanup();
-  });
-
-  const cell = (d: string): CellReport => report.cells.find((c) => c.matrix.delegation === d)!;
+  const cell = (d: string): CellReport => run.report.cells.find((c) => c.matrix.delegation === d)!;
   const result = (d: string, name: string, phase: 'during' | 'end') => cell(d).assertions.find((a) => a.name === name && a.phase === phase)!;
 
   it('definition-at-del is xfail, cached-delegates passed, exit 0; the report states the seed', () => {
-    expect(exitCode, output).toBe(0);
-    expect(report.cells.map((c) => [c.matrix.delegation, c.outcome])).toEqual([['definition-at-del', 'xfail'], ['cached-delegates', 'passed']]);
-    for (const c of report.cells) {
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.report.cells.map((c) => [c.matrix.delegation, c.outcome])).toEqual([['definition-at-del', 'xfail'], ['cached-delegates', 'passed']]);
+    for (const c of run.report.cells) {
       expect(c.seed).toBe(Number(SEED));
       const step = c.timeline.find((e) => e.kind === 'step' && e.step === 'churn');
       expect(step?.kind === 'step' && step.detail).toMatch(new RegExp(`^200 op\\(s\\) .* seed ${SEED}; invariants after every op \\(\\d+ checks`));
@@ -99,7 +81,7 @@ describe('scenario nat-gateway-churn', () => {
   });
 
   it('keeps changes, not copies: full observations at boot and after the step, deltas in between', () => {
-    for (const c of report.cells) {
+    for (const c of run.report.cells) {
       const obs = c.timeline.filter((e) => e.kind.startsWith('observation'));
       expect(obs.filter((e) => e.kind === 'observation').map((e) => (e as { after: string }).after)).toEqual(['boot', 'step 1: churn']);
       expect(obs.length).toBeGreaterThan(100); // an accounting observation per check
@@ -107,8 +89,8 @@ describe('scenario nat-gateway-churn', () => {
     }
   });
 
-  it('left the host alone', async () => {
-    expect(await hostState()).toBe(hostBefore);
+  it('leaves nothing behind and never touches the host CNI dirs', async () => {
+    await expectNothingLeft(run);
   });
 
   describe('--shrink', () => {
@@ -118,7 +100,7 @@ describe('scenario nat-gateway-churn', () => {
     let second: RunReport;
     beforeAll(async () => {
       out2 = await tempDir('fl-ngc-shrink-');
-      const r = await faultline(['run', 'scenarios/nat-gateway-churn.yaml', '--only', 'delegation=definition-at-del', '--seed', SEED, '--shrink', '--out', out2.dir], { FAULTLINE_STATE_DIR: state.dir });
+      const r = await faultline(['run', 'scenarios/nat-gateway-churn.yaml', '--only', 'delegation=definition-at-del', '--seed', SEED, '--shrink', '--out', out2.dir], { FAULTLINE_STATE_DIR: run.stateDir });
       shrinkExit = r.exitCode;
       shrinkOutput = r.all ?? '';
       second = JSON.parse(await readFile(path.join(out2.dir, 'report.json'), 'utf8'));
@@ -137,7 +119,7 @@ describe('scenario nat-gateway-churn', () => {
       expect(s).toMatchObject({ target: 'reservation-accounting', from: { ops: 200, concurrency: 4 }, verified: true });
       expect(s.to.ops).toBeLessThanOrEqual(10);
       expect(shrinkOutput).toMatch(new RegExp(`200 ops at concurrency 4 -> ${s.to.ops} op\\(s\\) at concurrency ${s.to.concurrency}, still failing reservation-accounting; ${s.searchRuns} search run\\(s\\)`));
-      const alone = await faultline(['run', s.file, '--out', path.join(out2.dir, 'alone')], { FAULTLINE_STATE_DIR: state.dir });
+      const alone = await faultline(['run', s.file, '--out', path.join(out2.dir, 'alone')], { FAULTLINE_STATE_DIR: run.stateDir });
       expect(alone.exitCode, alone.all).toBe(0);
       const r: RunReport = JSON.parse(await readFile(path.join(out2.dir, 'alone', 'report.json'), 'utf8'));
       expect(r.cells.map((c) => c.outcome)).toEqual(['xfail']);

@@ -66,7 +66,7 @@ export class PodManager {
   private readonly tornDown = new Set<string>();
 
   constructor(
-    private readonly nodes: readonly Node[],
+    nodes: readonly Node[],
     private readonly stack: ResolvedStack,
     private readonly timeline: Timeline,
     private readonly rng: Rng,

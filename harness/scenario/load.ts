@@ -406,7 +406,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     const at = ['cluster', 'stack', field];
     // Every value wrong, or no single dimension to blame: report at the field itself.
     if (dims.length !== 1 || failures.size === distinct.size) {
-      for (const [v, f] of failures) {
+      for (const f of failures.values()) {
         const from = dims.length ? ` (${template} with ${Object.entries(f.cells[0]!).filter(([k]) => dims.includes(k)).map(([k, x]) => `${k}=${x}`).join(', ')})` : '';
         problems.push({ path: at, message: `${f.message}${from && !f.message.includes(template) ? from : ''}` });
       }

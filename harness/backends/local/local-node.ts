@@ -2,7 +2,7 @@
 // (holder.sh), persistent dirs on the host, a tmpfs /run and /tmp. Power off = SIGKILL of everything
 // inside the node; power on = a fresh holder over the same dirs.
 import { ExecAgent } from './exec-agent.ts';
-import { mkdir, readFile, readdir, rm, stat, truncate, writeFile, chmod, lstat } from 'node:fs/promises';
+import { mkdir, readFile, lstat } from 'node:fs/promises';
 import { closeSync, openSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, dirname } from 'node:path';

@@ -8,7 +8,6 @@ import type { CellPlan } from '../../runner/cell.ts';
 import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
 import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
-import { EXIT } from '../../errors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { RunReport } from '../../reporters/types.ts';
 import { shrinkCell, type ShrinkOutcome } from '../../churn/shrink.ts';
