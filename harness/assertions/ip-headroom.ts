@@ -2,7 +2,7 @@
 // before ADD starts failing).
 import * as s from '../scenario/schema-dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
+import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
 import type { Evidence } from '../runner/timeline.ts';
 
 export const ipHeadroom = defineAssertion({
@@ -13,12 +13,10 @@ export const ipHeadroom = defineAssertion({
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const good: Evidence[] = [];
-    for (const n of selectNodes(snapshot, p.node)) {
-      for (const [net, h] of Object.entries(n.headroom ?? {})) {
-        if (p.network && net !== p.network) continue;
-        const line = `${n.node}/${net}: ${h.free} free of ${h.capacity} (${h.used} reserved)`;
-        (h.free < p.min! ? bad : good).push({ summary: h.free < p.min! ? `${line}, below ${p.min}` : line, node: n.node, network: net, ...h });
-      }
+    for (const r of hostLocalRanges(snapshot, p.node, p.network)) {
+      const line = `${r.node}/${r.network}: ${r.free} free of ${r.capacity} (${r.used} reserved)`;
+      const h = { capacity: r.capacity, used: r.used, free: r.free };
+      (r.free < p.min! ? bad : good).push({ summary: r.free < p.min! ? `${line}, below ${p.min}` : line, node: r.node, network: r.network, ...h });
     }
     if (!bad.length && !good.length) return unknown('no host-local range found in the nodes\' network configs');
     return bad.length ? fail(bad) : pass(good);

@@ -11,3 +11,12 @@ export function selectNodes(snapshot: NodeSnapshot[], node?: string): NodeSnapsh
 export function checkNodeName(node: string | undefined, names: string[]): string | undefined {
   return node && !names.includes(node) ? `unknown node '${node}'; the cluster has ${names.join(', ')}` : undefined;
 }
+
+/** Every host-local range of the selected nodes (and network), with what the snapshot knows of it. */
+export function hostLocalRanges(snapshot: NodeSnapshot[], node?: string, network?: string) {
+  return selectNodes(snapshot, node).flatMap((n) =>
+    Object.entries(n.headroom ?? {})
+      .filter(([net]) => !network || net === network)
+      .map(([net, h]) => ({ snap: n, node: n.node, network: net, ...h, reservations: n.reservations.filter((r) => r.network === net).length })),
+  );
+}

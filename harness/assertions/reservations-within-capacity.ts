@@ -2,7 +2,7 @@
 // external subnet reported more addresses in use than its CIDR holds, kubeovn/kube-ovn#4747).
 import * as s from '../scenario/schema-dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
+import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
 import { checkNetworkName, networkParam } from './reservation-accounting.ts';
 import type { Evidence } from '../runner/timeline.ts';
 
@@ -15,13 +15,10 @@ export const reservationsWithinCapacity = defineAssertion({
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const good: Evidence[] = [];
-    for (const n of selectNodes(snapshot, p.node)) {
-      for (const [net, h] of Object.entries(n.headroom ?? {})) {
-        if (p.network && net !== p.network) continue;
-        const used = n.reservations.filter((r) => r.network === net).length;
-        const line = `${n.node}/${net}: ${used} reservation(s), capacity ${h.capacity}`;
-        (used > h.capacity ? bad : good).push({ summary: used > h.capacity ? `${line}: ${used - h.capacity} more than the range holds` : line, node: n.node, network: net, used, capacity: h.capacity });
-      }
+    for (const r of hostLocalRanges(snapshot, p.node, p.network)) {
+      const used = r.reservations;
+      const line = `${r.node}/${r.network}: ${used} reservation(s), capacity ${r.capacity}`;
+      (used > r.capacity ? bad : good).push({ summary: used > r.capacity ? `${line}: ${used - r.capacity} more than the range holds` : line, node: r.node, network: r.network, used, capacity: r.capacity });
     }
     if (!bad.length && !good.length) return unknown(`no range capacity known${p.network ? ` for network ${p.network}` : ''}`);
     return bad.length ? fail(bad) : pass(good);
