@@ -13,6 +13,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** One line per option for --help. */
+  optionHelp?: Record<string, string>;
   /** Returns the exit code. Throws FaultlineError for user mistakes and environment failures. */
   run(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[], io: CommandIO): Promise<number>;
 }

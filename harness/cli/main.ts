@@ -21,7 +21,12 @@ function commandHelp(cmd: Command): string {
   const opts = Object.entries(cmd.options);
   if (opts.length) {
     lines.push('', 'options:');
-    for (const [name, o] of opts) lines.push(`  --${name}${o.type === 'string' ? ' <value>' : ''}${o.multiple ? ' (repeatable)' : ''}`);
+    const flags = opts.map(([name, o]) => `--${name}${o.type === 'string' ? ' <value>' : ''}`);
+    const width = Math.max(...flags.map((f) => f.length));
+    opts.forEach(([name, o], i) => {
+      const help = [cmd.optionHelp?.[name], o.multiple ? '(repeatable)' : undefined].filter(Boolean).join(' ');
+      lines.push(`  ${flags[i]!.padEnd(width)}  ${help}`.trimEnd());
+    });
   }
   return lines.join('\n');
 }

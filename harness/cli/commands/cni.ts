@@ -19,6 +19,12 @@ export const cniCommand: Command = {
   name: 'cni',
   summary: 'install and list CNI plugin versions (real binaries, cached per user)',
   usage: USAGE,
+  optionHelp: {
+    source: 'install: auto (Debian when it has the version, else the release tarball), debian, tarball, dir, system',
+    'from-dir': 'install: take the binaries from this directory (with --source dir)',
+    force: 'install again even when cached',
+    json: 'list: machine-readable output',
+  },
   options: {
     source: { type: 'string' },
     'from-dir': { type: 'string' },

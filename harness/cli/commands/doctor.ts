@@ -330,6 +330,7 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check the prerequisites, with the fix for each missing one',
   usage: 'faultline doctor [--json]',
+  optionHelp: { json: 'machine-readable output' },
   options: { json: { type: 'boolean' } },
   async run(values, _positionals, io) {
     const checks = await runDoctor();

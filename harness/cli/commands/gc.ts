@@ -8,6 +8,7 @@ export const gcCommand: Command = {
   name: 'gc',
   summary: 'remove what killed runs left behind (processes, mounts, work dirs); live runs are never touched',
   usage: 'faultline gc [--dry-run]',
+  optionHelp: { 'dry-run': 'say what would be removed, remove nothing' },
   options: {
     'dry-run': { type: 'boolean' },
   },

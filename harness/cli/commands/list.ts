@@ -24,6 +24,7 @@ export const listCommand: Command = {
   name: 'list',
   summary: 'List scenarios with their description, matrix cells and suites',
   usage: 'faultline list [dirs or files...] [--suite <name>] [--json]   (default: scenarios/)',
+  optionHelp: { suite: 'only scenarios of this suite', json: 'machine-readable output' },
   options: {
     suite: { type: 'string', multiple: true },
     json: { type: 'boolean' },

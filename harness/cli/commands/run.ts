@@ -23,6 +23,16 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Run scenarios (files or directories) across their matrix and write reports.',
   usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--shrink [--shrink-runs N]]',
+  optionHelp: {
+    out: 'report directory (default reports/<run-id>)',
+    only: 'run only the cells with this matrix value, e.g. --only harvester=v1.4.2',
+    suite: 'run only the scenarios that list this suite (npm start: default)',
+    jobs: 'cells run at once, each with its own nodes (default: number of cores)',
+    seed: 'seed for container ids and churn schedules; the report states it, the same seed replays a run',
+    reporter: 'console, json, junit, markdown, html (default: all)',
+    shrink: 'for a failing churn cell, search a smaller schedule that fails the same way and write it as a scenario',
+    'shrink-runs': 'most runs the shrink search may make',
+  },
   options: {
     out: { type: 'string' },
     only: { type: 'string', multiple: true },
