@@ -56,3 +56,17 @@ describe('failedSteps', () => {
     expect(lines[10]).toBe('... and 15 more failed operation(s) (see report.json)');
   });
 });
+
+describe('headline', () => {
+  it('counts an error the scenario expects apart from real errors', async () => {
+    const { headline } = await import('./format.ts');
+    const { makeRunReport } = await import('./test-support.ts');
+    const report = makeRunReport();
+    const err = report.cells.find((c) => c.outcome === 'error')!;
+    report.cells = [report.cells.find((c) => c.outcome === 'passed')!, { ...err, asExpected: true, expected: { outcome: 'error', failing: [] } }];
+    report.summary = { ...report.summary, asExpected: true };
+    expect(headline(report)).toBe('All 2 cells as expected (1 passed, 1 expected error).');
+    report.cells = [{ ...err, asExpected: true, expected: { outcome: 'error', failing: [] } }];
+    expect(headline(report)).toBe('All 1 cell as expected (1 expected error).');
+  });
+});

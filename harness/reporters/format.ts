@@ -54,9 +54,13 @@ export function headline(report: RunReport): string {
   const counts = tally(report.cells);
   if (counts.total === 0) return 'No cells ran.';
   const noun = counts.total === 1 ? 'cell' : 'cells';
-  if (runAsExpected(report)) return `All ${counts.total} ${noun} as expected (${formatCounts(counts)}).`;
+  // An error the scenario expects (an incompatible stack) is counted apart from real errors.
+  const expectedErrors = report.cells.filter((c) => c.outcome === 'error' && isAsExpected(c)).length;
+  const shown = formatCounts({ ...counts, error: counts.error - expectedErrors }) + (expectedErrors ? `, ${expectedErrors} expected error${expectedErrors === 1 ? '' : 's'}` : '');
+  const text = shown.startsWith('no cells, ') ? shown.slice('no cells, '.length) : shown;
+  if (runAsExpected(report)) return `All ${counts.total} ${noun} as expected (${text}).`;
   const off = report.cells.filter((c) => !isAsExpected(c)).length;
-  return `${off} of ${counts.total} ${noun} NOT as expected (${formatCounts(counts)}).`;
+  return `${off} of ${counts.total} ${noun} NOT as expected (${text}).`;
 }
 
 /** "harvester=v1.4.2, cni=1.1.1" in the scenario's dimension order. */
