@@ -169,7 +169,9 @@ export function stackFacts(cell: CellReport): [string, string][] {
 /** Ids of step and operation entries that failed, for error cells. */
 /** What each step did (its own account: what a fault applied, what GC released...), in order. */
 export function stepDetails(cell: CellReport): string[] {
-  return (cell.timeline ?? []).flatMap((e) => (e.kind === 'step' ? [`${e.index + 1}. ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail}`] : []));
+  return (cell.timeline ?? []).flatMap((e) =>
+    e.kind === 'step' ? [`${e.index + 1}. ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail.replace(/\s*\n\s*/g, ' ')}`] : [],
+  );
 }
 
 export function failedSteps(cell: CellReport, maxOps = 10): string[] {
