@@ -9,13 +9,25 @@ import { REPO_ROOT } from '../version.ts';
 
 const SCENARIO = 'harness/cli/testdata/long-wait.yaml';
 
+const started: ReturnType<typeof execa>[] = [];
+
+/** Starts a run; every run a test starts is stopped when the test ends, even when it fails early. */
 function start(stateDir: string, outDir: string) {
-  return execa('node', [BIN, 'run', SCENARIO, '--out', outDir, '--reporter', 'json'], {
+  const child = execa('node', [BIN, 'run', SCENARIO, '--out', outDir, '--reporter', 'json'], {
     reject: false,
     all: true,
     cwd: REPO_ROOT,
     env: { FAULTLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
   });
+  started.push(child);
+  return child;
+}
+
+async function stopAll(): Promise<void> {
+  for (const c of started.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGINT');
+    await c;
+  }
 }
 
 /** Resolves with the node holders once the run's nodes are up and the cell is in its wait step. */
@@ -23,6 +35,11 @@ async function waitUntilWaiting(pid: number): Promise<number[]> {
   await waitFor(async () => (await holdersOf(pid)).length >= 2, 30_000, 'two node holders');
   await new Promise((r) => setTimeout(r, 1500)); // boot + pods
   return holdersOf(pid);
+}
+
+/** After a failed kill test: the SIGKILLed run's dir would stay; gc it before removing the state dir. */
+async function gcIfLeft(stateDir: string): Promise<void> {
+  await faultline(['gc'], { FAULTLINE_STATE_DIR: stateDir });
 }
 
 describe('interrupts and kills', () => {
@@ -56,6 +73,7 @@ describe('interrupts and kills', () => {
       expect(report.cells[0].outcome).toBe('error');
       expect(report.cells[0].reason).toMatch(/interrupted/);
     } finally {
+      await stopAll();
       await state.cleanup();
       await out.cleanup();
     }
@@ -95,6 +113,8 @@ describe('interrupts and kills', () => {
       expect(holdersB.filter(alive)).toEqual([]);
       expect(await readdir(path.join(state.dir, 'runs'))).toEqual([]);
     } finally {
+      await stopAll();
+      await gcIfLeft(state.dir);
       await state.cleanup();
       await outA.cleanup();
       await outB.cleanup();
