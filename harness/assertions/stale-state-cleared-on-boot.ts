@@ -31,8 +31,6 @@ export const staleStateClearedOnBoot = defineAssertion({
       }
     }
     if (!judged.length) return unknown('no node was rebooted, nothing to judge');
-    return evidence.length ? fail(evidence) : pass([{ summary: `${judged.join(', ')}: ${dir(p.path!)} holds nothing older than the last boot` }]);
+    return evidence.length ? fail(evidence) : pass([{ summary: `${judged.join(', ')}: ${p.path} holds nothing older than the last boot` }]);
   },
 });
-
-const dir = (p: string) => p;

@@ -26,3 +26,13 @@ describe('faultline run exit codes', () => {
     expect(r.all).toContain('Expected the `--jobs` option to be an integer >= 1, got `zero`');
   });
 });
+
+describe('output into a closed pipe', () => {
+  it('is dropped quietly (faultline list | head -1)', async () => {
+    const { execa } = await import('execa');
+    const { BIN } = await import('../testing/cli.ts');
+    const r = await execa('sh', ['-c', `node ${BIN} list scenarios | head -1; exit "$(( $? ))"`], { reject: false, all: true });
+    expect(r.all).not.toMatch(/EPIPE|Unhandled 'error' event/);
+    expect(r.all!.split('\n')).toHaveLength(1);
+  });
+});

@@ -23,8 +23,8 @@ export interface LocalBackendOptions {
   readyTimeoutMs?: number;
 }
 
-/** Binaries the local backend runs, with the Debian package that has each. */
-const BINARIES: { bin: string; pkg: string }[] = [
+/** Binaries the local backend runs, with the Debian package that has each (doctor checks the same list). */
+export const LOCAL_BACKEND_BINARIES: readonly { bin: string; pkg: string }[] = [
   { bin: 'unshare', pkg: 'util-linux' },
   { bin: 'nsenter', pkg: 'util-linux' },
   { bin: 'setpriv', pkg: 'util-linux' },
@@ -35,6 +35,7 @@ const BINARIES: { bin: string; pkg: string }[] = [
   { bin: 'iptables', pkg: 'iptables' },
   { bin: 'sh', pkg: 'dash' },
   { bin: 'sleep', pkg: 'coreutils' },
+  { bin: 'perl', pkg: 'perl-base' }, // the per-node exec agent
 ];
 
 export class LocalBackend implements Backend {
@@ -52,7 +53,7 @@ export class LocalBackend implements Backend {
       });
     }
     const missing: string[] = [];
-    for (const { bin, pkg } of BINARIES) {
+    for (const { bin, pkg } of LOCAL_BACKEND_BINARIES) {
       if (!(await findInPath(bin))) {
         missing.push(bin);
         problems.push({ problem: `${bin} not found in ${NODE_PATH_ENV}`, fix: `apt-get install ${pkg}` });

@@ -111,7 +111,9 @@ describe('doctorCommand', () => {
   it.runIf(process.getuid?.() === 0)('exits 0 when everything required is there', async () => {
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
-    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(15);
+    // One line per check: root, node, each required binary, and 8 more (namespaces ... docker-engine).
+    const { REQUIRED_BINARIES } = await import('./doctor.ts');
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(2 + Object.keys(REQUIRED_BINARIES).length + 8);
   });
 
   it('formats fixes on their own line under the check', () => {
@@ -120,5 +122,14 @@ describe('doctorCommand', () => {
       { name: 'bee', status: 'missing', required: true, detail: 'gone', fix: 'get it' },
     ]);
     expect(lines).toEqual(['ok       a    fine', 'missing  bee  gone', '              fix: get it']);
+  });
+});
+
+describe('required binaries', () => {
+  it('are exactly what the local backend runs, including perl for its exec agent', async () => {
+    const { REQUIRED_BINARIES } = await import('./doctor.ts');
+    const { LOCAL_BACKEND_BINARIES } = await import('../../backends/local/local-backend.ts');
+    expect(Object.keys(REQUIRED_BINARIES)).toEqual(LOCAL_BACKEND_BINARIES.map((b) => b.bin));
+    expect(REQUIRED_BINARIES.perl).toBe('perl-base');
   });
 });

@@ -1,5 +1,6 @@
 // `faultline doctor`: every prerequisite, with the fix for each missing one. Exit 0 when everything
 // required is there, 3 otherwise. Optional checks (other backends) never fail it.
+import { LOCAL_BACKEND_BINARIES } from '../../backends/local/local-backend.ts';
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -36,13 +37,8 @@ const MIN_NODE = [20, 5] as const;
 const SBIN = ['/usr/sbin', '/sbin'] as const;
 
 /** The binaries the local backend runs, and the Debian package of each. */
-export const REQUIRED_BINARIES: Readonly<Record<string, string>> = {
-  unshare: 'util-linux',
-  nsenter: 'util-linux',
-  setpriv: 'util-linux',
-  ip: 'iproute2',
-  iptables: 'iptables',
-};
+/** What the local backend runs: one list, owned by the backend, checked here too. */
+export const REQUIRED_BINARIES: Readonly<Record<string, string>> = Object.fromEntries(LOCAL_BACKEND_BINARIES.map(({ bin, pkg }) => [bin, pkg]));
 
 interface Ran {
   code: number;
