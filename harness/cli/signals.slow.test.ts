@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import path from 'node:path';
-import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, tempDir, waitFor } from '../testing/cli.ts';
+import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, processesOfRun, tempDir, waitFor } from '../testing/cli.ts';
 import { REPO_ROOT } from '../version.ts';
 
 const SCENARIO = 'harness/cli/testdata/long-wait.yaml';
@@ -60,6 +60,9 @@ describe('interrupts and kills', () => {
     try {
       const child = start(state.dir, out.dir);
       const holders = await waitUntilWaiting(child.pid!);
+      const [runId] = await readdir(path.join(state.dir, 'runs'));
+      // While the run lives, its nodes' processes are found (the leftover check can fail).
+      expect(processesOfRun(runId!).length).toBeGreaterThanOrEqual(2);
       const t0 = Date.now();
       child.kill(sig);
       const r = await child;
@@ -67,6 +70,7 @@ describe('interrupts and kills', () => {
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(r.all).toContain(`${sig} received, cleaning up`);
       expect(holders.filter(alive)).toEqual([]);
+      expect(processesOfRun(runId!)).toEqual([]);
       expect(await processesMentioning(state.dir)).toEqual([]);
       expect(await readdir(path.join(state.dir, 'runs')).catch(() => [])).toEqual([]);
       const report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));

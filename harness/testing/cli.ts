@@ -1,7 +1,9 @@
 // Helpers for tests that drive the real CLI and check the machine afterwards.
 import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { eventually, hostSnapshot, pidAlive } from '../backends/local/test-support.ts';
+import { findProcesses, mountinfoHasSource } from '../backends/local/procfs.ts';
+import { runMountTagPrefix } from '../backends/local/ledger.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../version.ts';
@@ -18,25 +20,18 @@ export function faultline(args: string[], env: Record<string, string> = {}): Res
   return execa('node', [BIN, ...args], { reject: false, all: true, env: { ...env, NO_COLOR: '1' }, cwd: REPO_ROOT });
 }
 
-/** What the host looks like from the outside: its CNI dirs and netns list. Tests compare before/after. */
+/** The host's CNI dirs (paths, sizes, mtimes) and netns list, as one string tests compare before/after. */
 export async function hostState(): Promise<string> {
-  const parts: string[] = [];
-  for (const d of ['/var/lib/cni', '/etc/cni', '/opt/cni']) {
-    parts.push(`${d}: ${existsSync(d) ? (await readdir(d, { recursive: true })).sort().join(',') : 'absent'}`);
-  }
-  const ns = await execa('ip', ['netns', 'list'], { reject: false });
-  parts.push(`netns: ${ns.stdout.trim()}`);
-  return parts.join('\n');
+  return JSON.stringify(await hostSnapshot(), null, 1);
 }
 
-/** Processes whose command line mentions this run's state dir (node holders of that run). */
+/** Processes whose command line mentions `text` (a holder still setting up names its node dir). */
 export async function processesMentioning(text: string): Promise<string[]> {
   const out: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
-      const cmd = (await import('node:fs/promises')).readFile(`/proc/${pid}/cmdline`, 'utf8');
-      const c = (await cmd).replaceAll('\0', ' ');
+      const c = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
       if (c.includes(text) && !c.includes('vitest')) out.push(`${pid} ${c.slice(0, 200)}`);
     } catch {
       /* gone */
@@ -45,30 +40,21 @@ export async function processesMentioning(text: string): Promise<string[]> {
   return out;
 }
 
-export function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = async () => {
-      if (await probe()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 100);
-    };
-    void tick();
-  });
+export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  if (!(await eventually(probe, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Node holders a faultline process started: its children living in another mount namespace. */
 export async function holdersOf(parentPid: number): Promise<number[]> {
-  const fs = await import('node:fs/promises');
-  const ownMnt = await fs.readlink('/proc/self/ns/mnt');
+  const ownMnt = await readlink('/proc/self/ns/mnt');
   const out: number[] = [];
-  for (const pid of await fs.readdir('/proc')) {
+  for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== parentPid) continue;
-      if ((await fs.readlink(`/proc/${pid}/ns/mnt`)) !== ownMnt) out.push(Number(pid));
+      if ((await readlink(`/proc/${pid}/ns/mnt`)) !== ownMnt) out.push(Number(pid));
     } catch {
       /* gone */
     }
@@ -76,11 +62,14 @@ export async function holdersOf(parentPid: number): Promise<number[]> {
   return out;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Alive and not a zombie. */
+export const alive = pidAlive;
+
+/**
+ * Every process that still sees a mount of this run's nodes (holders, exec agents, plugins, anything
+ * inside a node): what `faultline gc` would kill.
+ */
+export function processesOfRun(runId: string): number[] {
+  const prefix = runMountTagPrefix(runId);
+  return findProcesses((p) => mountinfoHasSource(p.foreignMountinfo(), { prefix })).map((id) => id.pid);
 }

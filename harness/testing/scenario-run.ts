@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { faultline, hostState, processesMentioning, tempDir } from './cli.ts';
+import { faultline, hostState, processesOfRun, tempDir } from './cli.ts';
 import type { CellReport, RunReport } from '../reporters/types.ts';
 
 export interface ScenarioRun {
@@ -46,9 +46,9 @@ export function scenarioRun(args: string[]): ScenarioRun {
   return run;
 }
 
-/** The run left nothing: host CNI dirs and netns as before, no process of the run, no run dir. */
+/** The run left nothing: host CNI dirs and netns as before, no process inside its nodes, no run dir. */
 export async function expectNothingLeft(run: ScenarioRun): Promise<void> {
   expect(await hostState()).toBe(run.hostBefore);
-  expect(await processesMentioning(run.stateDir)).toEqual([]);
+  expect(processesOfRun(run.report.runId)).toEqual([]);
   expect(await readdir(path.join(run.stateDir, 'runs')).catch(() => [])).toEqual([]);
 }
