@@ -18,7 +18,8 @@ export const staleStateClearedOnBoot = defineAssertion({
     const judged: string[] = [];
     for (const node of ctx.cluster.nodes) {
       if (p.node && node.name !== p.node) continue;
-      const rebooted = ctx.timeline.entries.some((e) => e.kind === 'step' && e.step === 'hard-reboot' && e.detail.includes(node.name));
+      const boots = ctx.timeline.entries.filter((e) => e.kind === 'op' && e.op === 'boot' && e.node === node.name).length;
+      const rebooted = boots > 1;
       if (!rebooted || node.bootedAtMs === undefined) continue;
       judged.push(node.name);
       const dir = p.path!;

@@ -8,6 +8,7 @@ import { planStages } from './yip-stages.ts';
 import { renderConflist } from '../runner/stack.ts';
 
 export async function bootNode(node: Node, stack: ResolvedStack, timeline: Timeline, pods: PodManager): Promise<void> {
+  const started = Date.now();
   const plan = planStages(stack.profile.stageFiles);
   for (const w of plan.warnings) timeline.warn(w);
   for (const step of plan.steps) {
@@ -26,5 +27,7 @@ export async function bootNode(node: Node, stack: ResolvedStack, timeline: Timel
     const list = renderConflist(net, node.spec.podSubnet, stack.conflistCniVersion);
     await node.writeFile(`/etc/cni/net.d/${net.file}`, JSON.stringify(list, null, 2) + '\n', 0o644);
   }
-  await pods.reconcile(node);
+  const { started: running, failed } = await pods.reconcile(node);
+  // Every boot is on the timeline, so checks can tell first boots from reboots.
+  timeline.add({ kind: 'op', op: 'boot', node: node.name, result: 'ok', durationMs: Date.now() - started, detail: { bootedAtMs: node.bootedAtMs, podsStarted: running, podsFailed: failed } });
 }
