@@ -2,7 +2,7 @@
 // runtime's GC (libcni 1.2, plugins sid, CNI 1.1.0) succeeds and releases nothing on every Harvester
 // version; the dead sandboxes' addresses stay where the boot does not clear them.
 import { describe, expect, it } from 'vitest';
-import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
+import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 import type { CellReport } from '../harness/reporters/types.ts';
 
 describe('scenario hard-reboot-gc', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
+import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 
 describe('scenario harvester-hard-reboot-ip-leak', () => {
   const run = scenarioRun(['scenarios/harvester-hard-reboot-ip-leak.yaml']);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
+import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 import type { CellReport } from '../harness/reporters/types.ts';
 
 describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {

@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scenarioRun, expectNothingLeft } from '../harness/testing/scenario-run.ts';
-import { faultline, tempDir } from '../harness/testing/cli.ts';
+import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
+import { faultline, tempDir } from '../testing/cli.ts';
 import type { CellReport, RunReport } from '../harness/reporters/types.ts';
-import type { TimelineEntry } from '../harness/runner/timeline.ts';
+import type { TimelineEntry } from '../harness/model/timeline.ts';
 
 const SEED = '4747';
 type Op = Extract<TimelineEntry, { kind: 'op' }>;

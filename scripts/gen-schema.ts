@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { generateJsonSchema } from '../harness/scenario/schema.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 import { stackProfileSchema } from '../harness/profiles/stack-profile.ts';
-import { runtimeProfileSchema } from '../harness/runtime/runtime-profile.ts';
+import { runtimeProfileSchema } from '../harness/profiles/runtime-profile.ts';
 
 export const SCHEMA_FILE = path.join(REPO_ROOT, 'schemas', 'scenario.schema.json');
 

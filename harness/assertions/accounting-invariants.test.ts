@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CellContext } from '../runner/context.ts';
-import type { Attachment, NodeSnapshot, Reservation } from '../runner/timeline.ts';
+import type { CellContext } from '../context/cell-context.ts';
+import type { Attachment, NodeSnapshot, Reservation } from '../model/timeline.ts';
 import { reservationAccounting } from './reservation-accounting.ts';
 import { reservationsWithinCapacity } from './reservations-within-capacity.ts';
 import { noDuplicateAddresses } from './no-duplicate-addresses.ts';

@@ -1,9 +1,9 @@
 // Every file of the runtime's result cache (/var/lib/cni/results) is a valid cniCacheV1 entry. An
 // empty or corrupt file is what makes libcni 1.1's DEL fail, and what libcni's GC skips (so it stays).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const cacheValid = defineAssertion({
   name: 'cache-valid',

@@ -2,10 +2,10 @@
 // config: the first file of /etc/cni/net.d in sorted order that is not 00-multus* (FACTS.md section 4;
 // multus-cni#1130, #1162: a thin plugin of v4.0.x took its own stale 00-multus.conf as the master
 // after a restart and nested itself; fixed by PR #1142 in v4.1.0).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const configNotNested = defineAssertion({
   name: 'config-not-nested',

@@ -1,9 +1,9 @@
 // Every CNI DEL the runtime ran (pod deletions in the timeline) succeeded. The evidence of a failure
 // is the runtime's exact error, with the pod and its sandbox's container id.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const delSucceeds = defineAssertion({
   name: 'del-succeeds',

@@ -1,5 +1,5 @@
 // Every assertion/invariant kind a scenario may use. Add one: write its file, list it here.
-import type { Schema } from '../scenario/schema-dsl.ts';
+import type { Schema } from '../schema/dsl.ts';
 import type { AssertionDef } from './registry.ts';
 import { ipHeadroom } from './ip-headroom.ts';
 import { noLeakedReservations } from './no-leaked-reservations.ts';

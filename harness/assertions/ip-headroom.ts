@@ -1,9 +1,9 @@
 // At least `min` free addresses in every host-local range of every node (the leak's early warning,
 // before ADD starts failing).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const ipHeadroom = defineAssertion({
   name: 'ip-headroom',

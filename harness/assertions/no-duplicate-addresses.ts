@@ -1,10 +1,10 @@
 // No address of a network is held by two live attachments, across every node (host-local on a range
 // shared by nodes would hand one out twice).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
 import { checkNetworkName, networkParam } from './reservation-accounting.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const noDuplicateAddresses = defineAssertion({
   name: 'no-duplicate-addresses',

@@ -1,9 +1,9 @@
 // A host-local reservation is leaked when its owner (container id + ifname) is not a live
 // attachment, or when its file cannot be read.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const noLeakedReservations = defineAssertion({
   name: 'no-leaked-reservations',

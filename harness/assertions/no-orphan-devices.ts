@@ -1,9 +1,9 @@
 // A veth in a node whose other end is in a network namespace that no running pod owns (the pod was
 // deleted but its DEL never completed), or whose peer namespace is gone.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const noOrphanDevices = defineAssertion({
   name: 'no-orphan-devices',

@@ -1,10 +1,10 @@
 // Chains CNI plugins made in a node (bridge's ipMasq CNI-<hash>, portmap's CNI-DN-/CNI-SN-<hash>, in
 // nat and filter) whose owner container id (from the rules' `id: "<cid>"` comments) is not a live
 // attachment: the DEL that should have removed them never reached the plugin.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const noOrphanIptables = defineAssertion({
   name: 'no-orphan-iptables',

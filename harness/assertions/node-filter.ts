@@ -1,6 +1,6 @@
 // Shared by checks that take an optional `node`: which snapshots they judge.
-import * as s from '../scenario/schema-dsl.ts';
-import type { NodeSnapshot } from '../runner/timeline.ts';
+import * as s from '../schema/dsl.ts';
+import type { NodeSnapshot } from '../model/timeline.ts';
 
 export const nodeParam = s.opt(s.string({ pattern: /^node-\d+$/, description: 'Only this node (default: every node).' }));
 

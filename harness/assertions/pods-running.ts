@@ -1,9 +1,9 @@
 // Every desired pod has a running sandbox with all its networks attached; otherwise the evidence is
 // the runtime's or plugin's error, verbatim.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const podsRunning = defineAssertion({
   name: 'pods-running',

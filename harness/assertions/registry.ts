@@ -1,9 +1,9 @@
 // An assertion is one file: its parameter schema and a judge over the cell's state and timeline.
 // A judge that throws yields 'unknown', never a pass.
-import type { Schema } from '../scenario/schema-dsl.ts';
-import type { CellContext } from '../runner/context.ts';
+import type { Schema } from '../schema/dsl.ts';
+import type { CellContext } from '../context/cell-context.ts';
 import type { LocatedMessage, ValidationContext } from '../faults/registry.ts';
-import type { Evidence, NodeSnapshot, Verdict } from '../runner/timeline.ts';
+import type { Evidence, NodeSnapshot, Verdict } from '../model/timeline.ts';
 
 export interface Judgement {
   status: Verdict;

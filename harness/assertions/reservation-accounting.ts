@@ -3,11 +3,11 @@
 // IP CRs outlived their pods (kubeovn/kube-ovn#4747, FACTS.md section 3): usingIPs counted addresses
 // nobody used. Containers with an ADD or DEL under way (snapshot.inFlight) are not judged, so the
 // check holds mid-churn.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
-import type { CellContext } from '../runner/context.ts';
+import type { Evidence } from '../model/timeline.ts';
+import type { CellContext } from '../context/cell-context.ts';
 
 export const networkParam = s.opt(s.string({ minLength: 1, description: 'Only this network (default: every network).' }));
 

@@ -1,10 +1,10 @@
 // Per node and network, host-local's reservations never exceed the range's capacity (Kube-OVN's
 // external subnet reported more addresses in use than its CIDR holds, kubeovn/kube-ovn#4747).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
 import { checkNetworkName, networkParam } from './reservation-accounting.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const reservationsWithinCapacity = defineAssertion({
   name: 'reservations-within-capacity',

@@ -1,9 +1,9 @@
 // Harvester PR #1035's test plan: after a reboot, the state directory is absent or holds only files
 // newer than the boot. (A directory mtime proves nothing: it changes whenever a file is added.)
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { checkNodeName } from './node-filter.ts';
-import type { Evidence } from '../runner/timeline.ts';
+import type { Evidence } from '../model/timeline.ts';
 
 export const staleStateClearedOnBoot = defineAssertion({
   name: 'stale-state-cleared-on-boot',

@@ -1,9 +1,9 @@
 // A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, then
 // the kubelet reconciling desired pods with new sandboxes.
 import type { Node } from '../backends/types.ts';
-import type { ResolvedStack } from '../profiles/types.ts';
-import type { Timeline } from '../runner/timeline.ts';
-import type { PodManager } from '../pods/pod-manager.ts';
+import type { ResolvedStack } from '../model/profile.ts';
+import type { Timeline } from '../model/timeline.ts';
+import type { PodManager } from '../agent/node-agent.ts';
 import { planStages } from './yip-stages.ts';
 import { renderConflist } from '../runner/stack.ts';
 

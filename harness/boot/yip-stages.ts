@@ -3,7 +3,7 @@
 // node) and honours `if`. yip's loader is not strict: an unknown key is dropped silently; faultline
 // drops it too, and says so as a warning, which is how Harvester v1.4.2's `command:` shows up.
 import yaml from 'js-yaml';
-import type { StageFile } from '../profiles/types.ts';
+import type { StageFile } from '../model/profile.ts';
 
 /** Stages faultline runs at boot, in yip/elemental order. */
 export const BOOT_STAGES = ['rootfs', 'initramfs', 'boot', 'network'] as const;

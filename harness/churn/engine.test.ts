@@ -2,10 +2,10 @@
 // checks, stop at the first violation, and the schedule's independence from results and timing.
 import { describe, expect, it } from 'vitest';
 import { churn } from './engine.ts';
-import { Timeline } from '../runner/timeline.ts';
-import type { CellContext } from '../runner/context.ts';
+import { Timeline } from '../model/timeline.ts';
+import type { CellContext } from '../context/cell-context.ts';
 import type { ChurnParams } from '../faults/churn.ts';
-import type { PodSpec } from '../pods/pod-manager.ts';
+import type { PodSpec } from '../agent/node-agent.ts';
 import { createRng } from '../util/rng.ts';
 
 interface Log {

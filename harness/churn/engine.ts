@@ -3,9 +3,9 @@
 // (detail: churn index, slot, kind, start), and after every `checkEvery` completed operations a cheap
 // observation (observe/accounting.ts) is recorded as a delta and the cheap invariants judge it.
 // Events fire at a barrier: once operations 1..N have completed, before N+1 starts.
-import type { CellContext } from '../runner/context.ts';
-import type { PodSpec } from '../pods/pod-manager.ts';
-import type { TimelineEntry } from '../runner/timeline.ts';
+import type { CellContext } from '../context/cell-context.ts';
+import type { PodSpec } from '../agent/node-agent.ts';
+import type { TimelineEntry } from '../model/timeline.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
 import { observeAccounting, ACCOUNTING_FIELDS } from '../observe/accounting.ts';
 import { removeNetwork, restoreNetwork } from '../faults/remove-network.ts';

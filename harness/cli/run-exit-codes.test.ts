@@ -1,6 +1,6 @@
 // The exit code of `faultline run` tells CI what happened (DESIGN.md "CLI").
 import { describe, expect, it } from 'vitest';
-import { faultline, tempDir } from '../testing/cli.ts';
+import { faultline, tempDir } from '../../testing/cli.ts';
 
 describe('faultline run exit codes', () => {
   it('exits 2 for a bad input found only at run time, naming it, without a stack trace', async () => {
@@ -30,7 +30,7 @@ describe('faultline run exit codes', () => {
 describe('output into a closed pipe', () => {
   it('is dropped quietly (faultline list | head -1)', async () => {
     const { execa } = await import('execa');
-    const { BIN } = await import('../testing/cli.ts');
+    const { BIN } = await import('../../testing/cli.ts');
     const r = await execa('sh', ['-c', `node ${BIN} list scenarios | head -1; exit "$(( $? ))"`], { reject: false, all: true });
     expect(r.all).not.toMatch(/EPIPE|Unhandled 'error' event/);
     expect(r.all!.split('\n')).toHaveLength(1);

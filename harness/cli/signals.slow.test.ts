@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import path from 'node:path';
-import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, processesOfRun, tempDir, waitFor } from '../testing/cli.ts';
+import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, processesOfRun, tempDir, waitFor } from '../../testing/cli.ts';
 import { REPO_ROOT } from '../version.ts';
 
 const SCENARIO = 'harness/cli/testdata/long-wait.yaml';

@@ -12,7 +12,7 @@
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { FaultlineError } from '../errors.ts';
-import type { ResolvedPlugins } from '../profiles/types.ts';
+import type { ResolvedPlugins } from '../model/profile.ts';
 import {
   type Manifest,
   type SourceKind,

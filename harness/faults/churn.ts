@@ -1,7 +1,7 @@
 // Churn: create and delete pods of a workload at a rate and a concurrency, for a number of
 // operations or a duration, in a seeded random order (see churn/schedule.ts), with the cheap
 // invariants checked while it runs and network faults fired at fixed points of the schedule.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { checkNetwork, networkNameParams } from './remove-network.ts';
 import { runChurn } from '../churn/engine.ts';

@@ -9,8 +9,8 @@ import { expandMatrix } from '../scenario/matrix.ts';
 import { runCells } from '../runner/run.ts';
 import { cellSlug, type CellPlan } from '../runner/cell.ts';
 import type { CellReport } from '../reporters/types.ts';
-import type { TimelineEntry } from '../runner/timeline.ts';
-import { useTempStateDir } from '../backends/local/test-support.ts';
+import type { TimelineEntry } from '../model/timeline.ts';
+import { useTempStateDir } from '../../testing/host.ts';
 
 const head = (name: string, stack: string) => `
 name: ${name}

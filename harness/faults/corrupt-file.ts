@@ -1,7 +1,7 @@
 // Damage files on a node so they no longer parse: `partial-json` keeps the first half of the content
 // (a write cut short), `garbage` replaces it with bytes that are not JSON (a torn or foreign write).
 // The garbage is derived from the run's seed, so a run replays exactly.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { checkFileTarget, fileTargetFields, resolveFileTarget } from './node-files.ts';
 import { createRng } from '../util/rng.ts';

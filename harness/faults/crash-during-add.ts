@@ -5,11 +5,11 @@
 // The netns and what the plugins made in the kernel and on disk (veth, address, iptables rules) stay;
 // the runtime's memory of the ADD is gone and the pod is not running. Its sandbox record stays, so a
 // later delete-pods DELs it.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { FaultlineError } from '../errors.ts';
-import { RuntimeCrash, type PodSpec } from '../pods/pod-manager.ts';
-import type { CrashPoints } from '../runtime/types.ts';
+import { RuntimeCrash, type PodSpec } from '../agent/node-agent.ts';
+import type { CrashPoints } from '../runtime/libcni/types.ts';
 
 export const crashDuringAdd = defineFault({
   name: 'crash-during-add',

@@ -2,7 +2,7 @@
 // then the netns goes. A failed DEL is an outcome, not a harness error: it is recorded with the
 // runtime's exact error (`failed to destroy network for sandbox "<id>": ...`), the sandbox stays, and
 // the step carries on with the other pods. Checks such as del-succeeds judge it.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { FaultlineError } from '../errors.ts';
 

@@ -3,14 +3,14 @@
 // cached attachments that are not valid (skipping cache files it cannot parse), then sends GC to the
 // plugins when the config's cniVersion is >= 1.1.0. What it did goes into the timeline: attachments
 // DELed, plugins GC'd with their exit, files skipped, and the host-local reservations before and after.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import type { Node } from '../backends/types.ts';
-import type { CellContext } from '../runner/context.ts';
+import type { CellContext } from '../context/cell-context.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
-import { readNetworkFile } from '../pods/pod-manager.ts';
-import { CniRuntimeError } from '../runtime/errors.ts';
-import type { GcReport } from '../runtime/cni-runtime.ts';
+import { readNetworkFile } from '../agent/node-agent.ts';
+import { CniRuntimeError } from '../runtime/libcni/errors.ts';
+import type { GcReport } from '../runtime/libcni/cni-runtime.ts';
 import { readReservations } from '../observe/reservations.ts';
 
 export const gc = defineFault({

@@ -1,7 +1,7 @@
 // Power cut and boot: every kernel object of the node dies, the disk stays; then the boot runs
 // (stage files, CNI daemon, runtime, kubelet reconcile with new sandboxes). Nobody calls DEL for the
 // sandboxes that died.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 
 export const hardReboot = defineFault({

@@ -1,5 +1,5 @@
 // Every step kind a scenario may use. Add a fault: write its file, list it here.
-import type { Schema } from '../scenario/schema-dsl.ts';
+import type { Schema } from '../schema/dsl.ts';
 import type { FaultDef } from './registry.ts';
 import { hardReboot } from './hard-reboot.ts';
 import { wait } from './wait.ts';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { checkFileTarget } from './node-files.ts';
 import { corruptBytes } from './corrupt-file.ts';
 import { describeGc } from './gc.ts';
-import { encodeCacheFile } from '../runtime/cache.ts';
-import type { GcReport } from '../runtime/cni-runtime.ts';
+import { encodeCacheFile } from '../runtime/libcni/cache.ts';
+import type { GcReport } from '../runtime/libcni/cni-runtime.ts';
 
 const sc = { nodeNames: ['node-1', 'node-2'] };
 

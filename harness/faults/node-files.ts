@@ -1,6 +1,6 @@
 // Shared by the faults that damage files on a node (truncate-file, corrupt-file): the `path` or
 // `glob` parameter, its static check, and its resolution to the files it names at run time.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import type { Node } from '../backends/types.ts';
 import { FaultlineError } from '../errors.ts';
 import { PERSISTENT_ROOTS, VOLATILE_ROOTS } from '../backends/local/node-paths.ts';

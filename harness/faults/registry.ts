@@ -1,7 +1,7 @@
 // A fault (or action) is one file: its parameter schema and what it does. The scenario schema is
 // composed from this registry, so adding a fault needs no change elsewhere.
-import type { Schema } from '../scenario/schema-dsl.ts';
-import type { CellContext } from '../runner/context.ts';
+import type { Schema } from '../schema/dsl.ts';
+import type { CellContext } from '../context/cell-context.ts';
 
 export interface FaultDef<P> {
   name: string;

@@ -2,10 +2,10 @@
 // Subnet deleted while pods still use it). Pods already attached keep their interfaces; what happens
 // at their deletion depends on the delegation semantics (see pods/multi-network.ts). Usable as a
 // step, or mid-churn through the churn step's `events`.
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { FaultlineError } from '../errors.ts';
-import type { CellContext } from '../runner/context.ts';
+import type { CellContext } from '../context/cell-context.ts';
 
 export const networkNameParams = s.object({
   name: s.req(s.string({ pattern: /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, expected: 'a network name the stack profile defines, like external', description: 'The network (its conflist name in the stack profile).' })),

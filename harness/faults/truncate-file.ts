@@ -1,7 +1,7 @@
 // Cut files on a node's disk to `size` bytes (0 by default): what a power cut does to a file whose
 // create/truncate reached the disk but whose content did not (libcni writes its result cache with a
 // plain create+write, cni#1055/#1149).
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { checkFileTarget, fileTargetFields, resolveFileTarget } from './node-files.ts';
 

@@ -1,4 +1,4 @@
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 
 export const wait = defineFault({

@@ -3,11 +3,11 @@
 // the cluster's network definitions, and which containers have an operation under way. Links,
 // iptables and caches are left to the full observation at step boundaries.
 import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot } from '../runner/timeline.ts';
-import type { PodManager } from '../pods/pod-manager.ts';
+import type { NodeSnapshot } from '../model/timeline.ts';
+import type { PodManager } from '../agent/node-agent.ts';
 import { readReservations } from './reservations.ts';
 import { rangeCapacity } from './headroom.ts';
-import { renderNetwork } from '../pods/network-store.ts';
+import { renderNetwork } from '../cluster/network-store.ts';
 
 /** The snapshot fields an accounting observation carries. */
 export const ACCOUNTING_FIELDS = ['running', 'reservations', 'attachments', 'headroom', 'inFlight'] as const satisfies readonly (keyof NodeSnapshot)[];

@@ -1,8 +1,8 @@
 // Free addresses per host-local network, from the ranges in the node's own network configs.
 import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot, Reservation } from '../runner/timeline.ts';
+import type { NodeSnapshot, Reservation } from '../model/timeline.ts';
 import { parseCidr, parseIPv4 } from '../util/net.ts';
-import { readNetworkFile } from '../pods/pod-manager.ts';
+import { readNetworkFile } from '../agent/node-agent.ts';
 
 interface RangeLike {
   subnet?: string;

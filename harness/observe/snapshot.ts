@@ -1,12 +1,12 @@
 // A snapshot of a node after a step: what the disk, the kernel and the runtime say.
 import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot } from '../runner/timeline.ts';
-import type { PodManager } from '../pods/pod-manager.ts';
+import type { NodeSnapshot } from '../model/timeline.ts';
+import type { PodManager } from '../agent/node-agent.ts';
 import { readReservations } from './reservations.ts';
 import { readLinks } from './links.ts';
 import { readHeadroom } from './headroom.ts';
-import { readCacheEntries } from '../runtime/cache.ts';
-import { nodeRuntimeIo } from '../pods/node-io.ts';
+import { readCacheEntries } from '../runtime/libcni/cache.ts';
+import { nodeRuntimeIo } from '../runtime/model/node-io.ts';
 import { readIptablesChains } from './iptables.ts';
 import { observeMultusConfig } from './multus-config.ts';
 import { networkCapacities } from './accounting.ts';

@@ -3,10 +3,10 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import * as s from '../scenario/schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { FaultlineError, InvalidInputError } from '../errors.ts';
 import { REPO_ROOT } from '../version.ts';
-import type { StackProfile } from './types.ts';
+import type { StackProfile } from '../model/profile.ts';
 
 export const PROFILES_ROOT = path.join(REPO_ROOT, 'profiles');
 

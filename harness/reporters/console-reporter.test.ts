@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsoleReporter, defaultColor, type ConsoleStream } from './console-reporter.ts';
-import { LIBCNI_ERROR, ORPHAN_VETH, makeAsExpectedReport, makeRunReport } from './test-support.ts';
+import { LIBCNI_ERROR, ORPHAN_VETH, makeAsExpectedReport, makeRunReport } from '../../testing/reports.ts';
 import type { RunReport } from './types.ts';
 
 class Capture implements ConsoleStream {

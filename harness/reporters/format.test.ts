@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evidenceDetails, formatDuration, headline, isAsExpected, tally, visible, xpassMessage } from './format.ts';
-import { makeRunReport } from './test-support.ts';
+import { makeRunReport } from '../../testing/reports.ts';
 
 describe('format helpers', () => {
   it('formats durations in the unit a person reads', () => {
@@ -47,7 +47,7 @@ describe('format helpers', () => {
 describe('failedSteps', () => {
   it('lists the first failed operations and counts the rest', async () => {
     const { failedSteps } = await import('./format.ts');
-    const { makeRunReport } = await import('./test-support.ts');
+    const { makeRunReport } = await import('../../testing/reports.ts');
     const cell = makeRunReport().cells[0]!;
     cell.timeline = Array.from({ length: 25 }, (_, i) => ({ at: i, kind: 'op' as const, op: 'del', node: 'node-1', pod: `gw-${i}`, result: 'error' as const, error: 'teardown stopped', durationMs: 1 }));
     const lines = failedSteps(cell);
@@ -60,7 +60,7 @@ describe('failedSteps', () => {
 describe('headline', () => {
   it('counts an error the scenario expects apart from real errors', async () => {
     const { headline } = await import('./format.ts');
-    const { makeRunReport } = await import('./test-support.ts');
+    const { makeRunReport } = await import('../../testing/reports.ts');
     const report = makeRunReport();
     const err = report.cells.find((c) => c.outcome === 'error')!;
     report.cells = [report.cells.find((c) => c.outcome === 'passed')!, { ...err, asExpected: true, expected: { outcome: 'error', failing: [] } }];

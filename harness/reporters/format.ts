@@ -1,5 +1,5 @@
 // Wording and small text helpers every reporter shares, so a cell reads the same in each document.
-import type { AssertionResult, Evidence } from '../runner/timeline.ts';
+import type { AssertionResult, Evidence } from '../model/timeline.ts';
 import type { CellReport, Outcome, RunReport } from './types.ts';
 
 export const OUTCOMES: readonly Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];

@@ -1,8 +1,8 @@
 // The HTML plot reads observation deltas (a churn's compact observations) as well as full ones.
 import { describe, expect, it } from 'vitest';
 import { observationPoints, timelineSvg } from './html-reporter.ts';
-import { makeRunReport } from './test-support.ts';
-import { Timeline, type NodeSnapshot } from '../runner/timeline.ts';
+import { makeRunReport } from '../../testing/reports.ts';
+import { Timeline, type NodeSnapshot } from '../model/timeline.ts';
 
 const node = (name: string, n: number, m: number): NodeSnapshot => ({
   node: name,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HtmlReporter, escapeHtml, renderHtml, timelineSvg } from './html-reporter.ts';
-import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from './test-support.ts';
+import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from '../../testing/reports.ts';
 
 let dir: string;
 beforeEach(async () => {

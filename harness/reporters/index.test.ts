@@ -6,7 +6,7 @@ import { FaultlineError } from '../errors.ts';
 import {
   ConsoleReporter, HtmlReporter, JsonReporter, JunitReporter, MarkdownReporter, builtinReporters, createReporters, fanOut, writtenPaths,
 } from './index.ts';
-import { makeRunReport } from './test-support.ts';
+import { makeRunReport } from '../../testing/reports.ts';
 import type { Reporter } from './types.ts';
 
 let dir: string;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JsonReporter, renderJson } from './json-reporter.ts';
-import { LEAKED_CONTENT, LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from './test-support.ts';
+import { LEAKED_CONTENT, LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from '../../testing/reports.ts';
 import type { RunReport } from './types.ts';
 
 let dir: string;

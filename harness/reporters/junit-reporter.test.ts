@@ -6,7 +6,7 @@ import { JunitReporter, escapeXml, renderJunit } from './junit-reporter.ts';
 import {
   LEAKED_CONTENT, LEAKED_FILE, LIBCNI_ERROR, NASTY_SUMMARY, ORPHAN_VETH, YIP_WARNING, findAll, makeRunReport, parseXml, textOf,
   type XmlElement,
-} from './test-support.ts';
+} from '../../testing/reports.ts';
 
 let dir: string;
 let doc: XmlElement;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MarkdownReporter, mdCode, mdText, renderMarkdown, renderMarkdownWithin } from './markdown-reporter.ts';
-import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeAsExpectedReport, makeRunReport } from './test-support.ts';
+import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeAsExpectedReport, makeRunReport } from '../../testing/reports.ts';
 
 let dir: string;
 beforeEach(async () => {

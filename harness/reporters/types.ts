@@ -1,6 +1,6 @@
 // The run report. report.json is a public interface (README "Report format"): add fields, never
 // rename or remove them.
-import type { AssertionResult, TimelineEntry } from '../runner/timeline.ts';
+import type { AssertionResult, TimelineEntry } from '../model/timeline.ts';
 
 export type Outcome = 'passed' | 'failed' | 'xfail' | 'xpass' | 'error';
 

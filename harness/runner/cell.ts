@@ -5,11 +5,11 @@ import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { CellReport } from '../reporters/types.ts';
-import type { AssertionResult, NodeSnapshot } from './timeline.ts';
-import { Timeline } from './timeline.ts';
-import type { CellContext } from './context.ts';
+import type { AssertionResult, NodeSnapshot } from '../model/timeline.ts';
+import { Timeline } from '../model/timeline.ts';
+import type { CellContext } from '../context/cell-context.ts';
 import { resolveStack, type StackSelection } from './stack.ts';
-import { PodManager } from '../pods/pod-manager.ts';
+import { PodManager } from '../agent/node-agent.ts';
 import { bootNode } from '../boot/boot-node.ts';
 import { observeNode } from '../observe/snapshot.ts';
 import { getFault } from '../faults/index.ts';
@@ -18,7 +18,7 @@ import { asExpected, decideOutcome, type CellExpectation } from './outcome.ts';
 import { createRng } from '../util/rng.ts';
 import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
-import type { ResolvedStack } from '../profiles/types.ts';
+import type { ResolvedStack } from '../model/profile.ts';
 
 export interface CellPlan {
   index: number;

@@ -1,6 +1,6 @@
 // From verdicts and the cell's expectation to an outcome (DESIGN.md "Outcomes"). Unknown is never a
 // pass: a check that could not judge makes the cell an error.
-import type { AssertionResult } from './timeline.ts';
+import type { AssertionResult } from '../model/timeline.ts';
 import type { Outcome } from '../reporters/types.ts';
 
 export interface CellExpectation {

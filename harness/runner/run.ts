@@ -9,7 +9,7 @@ import { runCell, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
-import { createRun } from '../backends/local/ledger.ts';
+import { createRun } from '../ledger/ledger.ts';
 import { fanOut, writtenPaths } from '../reporters/index.ts';
 import { LocalBackend } from '../backends/local/local-backend.ts';
 

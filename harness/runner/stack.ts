@@ -1,10 +1,10 @@
 // What a cell's stack selection means concretely: profile, runtime profile, plugin binaries, and
 // the conflists each node's CNI daemon writes.
 import { loadStackProfile } from '../profiles/stack-profile.ts';
-import { loadRuntimeProfile } from '../runtime/runtime-profile.ts';
+import { loadRuntimeProfile } from '../profiles/runtime-profile.ts';
 import { resolvePlugins } from '../cni-versions/index.ts';
-import type { NetworkDef, ResolvedStack } from '../profiles/types.ts';
-import type { NetworkConfigList } from '../runtime/types.ts';
+import type { NetworkDef, ResolvedStack } from '../model/profile.ts';
+import type { NetworkConfigList } from '../runtime/libcni/types.ts';
 import { PROFILES_ROOT } from '../profiles/stack-profile.ts';
 
 export interface StackSelection {

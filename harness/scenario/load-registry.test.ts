@@ -1,7 +1,7 @@
 // The loader hands each step's parameters to its registry entry's validate(); this file stands a
 // probe fault in for the registry (module mock, local to this file) to see the message located.
 import { describe, expect, it, vi } from 'vitest';
-import * as s from './schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { InvalidInputError } from '../errors.ts';
 
 const seen: unknown[] = [];

@@ -9,11 +9,11 @@ import { REPO_ROOT } from '../version.ts';
 import { faults } from '../faults/index.ts';
 import { assertions } from '../assertions/index.ts';
 import { parseCidr, subnetCount } from '../util/net.ts';
-import type { Problem } from './schema-dsl.ts';
+import type { Problem } from '../schema/dsl.ts';
 import { scenarioSchema, type Scenario, type ScenarioDoc, type CheckSpec, type StepSpec } from './schema.ts';
-import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from './yaml-positions.ts';
+import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
-import { DELEGATIONS } from '../pods/delegation.ts';
+import { DELEGATIONS } from '../model/delegation.ts';
 import yaml from 'js-yaml';
 
 /** Scenario files bigger than this are refused before parsing. */

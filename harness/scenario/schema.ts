@@ -1,6 +1,6 @@
 // The scenario file's schema, composed from the fault and assertion registries so that the
 // validator, the generated JSON Schema and the code that runs cannot drift apart.
-import * as s from './schema-dsl.ts';
+import * as s from '../schema/dsl.ts';
 import { faultSchemas } from '../faults/index.ts';
 import { assertionSchemas } from '../assertions/index.ts';
 import { isCidr } from '../util/net.ts';

@@ -2,10 +2,10 @@
 // many requests in flight, timeouts, and a clean "killed" answer when the node loses power.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { createRun, type Run } from './ledger.ts';
+import { createRun, type Run } from '../../ledger/ledger.ts';
 import { LocalBackend } from './local-backend.ts';
 import type { LocalCluster } from './local-cluster.ts';
-import { useTempStateDir } from './test-support.ts';
+import { useTempStateDir } from '../../../testing/host.ts';
 
 describe('exec agent (through LocalNode.exec)', () => {
   let run: Run;

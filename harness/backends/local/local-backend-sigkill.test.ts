@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { gcRuns } from './ledger.ts';
-import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from './test-support.ts';
+import { gcRuns } from '../../ledger/ledger.ts';
+import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./testdata/hold-cluster.ts', import.meta.url));
 
 interface Holding {

@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { FaultlineError } from '../../errors.ts';
-import { createRun, type Run } from './ledger.ts';
+import { createRun, type Run } from '../../ledger/ledger.ts';
 import { LocalBackend, type LocalCluster } from './local-backend.ts';
-import { readNs } from './procfs.ts';
-import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from './test-support.ts';
+import { readNs } from '../../util/procfs.ts';
+import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
 
 let state: Awaited<ReturnType<typeof useTempStateDir>>;
 let plugins: string;

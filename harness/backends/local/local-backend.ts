@@ -6,7 +6,7 @@ import { join, resolve, delimiter } from 'node:path';
 import { execa } from 'execa';
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import type { Backend, ClusterSpec } from '../types.ts';
-import { activeRun, cellDirName, type Run } from './ledger.ts';
+import { activeRun, cellDirName, type Run } from '../../ledger/ledger.ts';
 import { LocalCluster } from './local-cluster.ts';
 import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
 import { startSegments } from './segment.ts';

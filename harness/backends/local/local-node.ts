@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import type { ExecOptions, ExecResult, Node, NodeFileStat, NodeSpec } from '../types.ts';
-import type { Run } from './ledger.ts';
+import type { Run } from '../../ledger/ledger.ts';
 import { NodePaths, PERSISTENT_ROOTS, VOLATILE_ROOTS, normalizeNodePath } from './node-paths.ts';
-import { killMatching, mountinfoHasSource, readNs, readStartTime } from './procfs.ts';
+import { killMatching, mountinfoHasSource, readNs, readStartTime } from '../../util/procfs.ts';
 
 /** Commands go through a per-node exec agent (FAULTLINE_EXEC_AGENT=0: one spawn per command). */
 const USE_AGENT = process.env.FAULTLINE_EXEC_AGENT !== '0';

@@ -2,10 +2,10 @@
 // moment (namespace inode numbers are reused as soon as a namespace dies).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { createRun, type Run } from './ledger.ts';
+import { createRun, type Run } from '../../ledger/ledger.ts';
 import { LocalBackend } from './local-backend.ts';
 import type { LocalCluster } from './local-cluster.ts';
-import { useTempStateDir } from './test-support.ts';
+import { useTempStateDir } from '../../../testing/host.ts';
 
 describe('concurrent power cycles', () => {
   let run: Run;

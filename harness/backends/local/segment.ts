@@ -10,8 +10,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaultlineError } from '../../errors.ts';
-import type { Run } from './ledger.ts';
-import { cellDirName } from './ledger.ts';
+import type { Run } from '../../ledger/ledger.ts';
+import { cellDirName } from '../../ledger/ledger.ts';
 import { LocalNode } from './local-node.ts';
 
 /** Segment names are link names in every node: a letter, then up to 9 of [a-z0-9-]. */

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gcCommand } from './gc.ts';
 import type { CommandIO } from '../command.ts';
-import { deadProcess, useTempStateDir, writeFakeRun } from '../../backends/local/test-support.ts';
+import { deadProcess, useTempStateDir, writeFakeRun } from '../../../testing/host.ts';
 
 let state: Awaited<ReturnType<typeof useTempStateDir>>;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // live run's.
 import { EXIT, FaultlineError } from '../../errors.ts';
 import type { Command } from '../command.ts';
-import { gcRuns, stateRoot } from '../../backends/local/ledger.ts';
+import { gcRuns, stateRoot } from '../../ledger/ledger.ts';
 
 export const gcCommand: Command = {
   name: 'gc',

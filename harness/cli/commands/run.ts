@@ -10,7 +10,7 @@ import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { RunReport } from '../../reporters/types.ts';
-import { shrinkCell, type ShrinkOutcome } from '../../churn/shrink.ts';
+import { shrinkCell, type ShrinkOutcome } from '../../shrink/shrink.ts';
 
 function intFlag(name: string, raw: unknown, min: number): number | undefined {
   if (raw === undefined) return undefined;

@@ -1,7 +1,7 @@
 // Test fixture (not a test): brings a one-node local cluster up in its own run, starts a stray
 // process inside the node that outlives any parent, prints what it made as one JSON line, then
 // waits forever (the test kills it). Run with: node --import tsx hold-cluster.ts <plugin-dir>
-import { createRun } from '../ledger.ts';
+import { createRun } from '../../../ledger/ledger.ts';
 import { LocalBackend } from '../local-backend.ts';
 
 const pluginDir = process.argv[2];

@@ -1,0 +1,45 @@
+// npm run bench: the performance figures the issues ask for, printed, never asserted in tests.
+import os from 'node:os';
+import { benchOverhead } from './overhead.ts';
+import { benchScenarioWall } from './scenario.ts';
+import { benchCachedResolve } from './provision.ts';
+import { benchJobs } from './jobs.ts';
+import { benchChurn } from './churn.ts';
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+console.log(`faultline benchmarks on ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, kernel ${os.release()}`);
+
+if (want('overhead')) {
+  for (const ipMasq of [false, true]) {
+    const b = await benchOverhead({ pods: 100, ipMasq });
+    console.log(`\n[overhead] ${b.pods} pods ADD+DEL, ${b.config}`);
+    console.log(`  through faultline: ${fmt(b.faultlineMsPerPod)}/pod`);
+    console.log(`  plugins directly:  ${fmt(b.directMsPerPod)}/pod`);
+    console.log(`  ratio: ${b.ratio.toFixed(2)}x (target <= 1.25x) ${b.ratio <= 1.25 ? 'OK' : 'OVER TARGET'}`);
+  }
+}
+
+if (want('harvester')) {
+  const b = await benchScenarioWall('scenarios/harvester-hard-reboot-ip-leak.yaml');
+  console.log(`\n[harvester] ${b.cells} cells (${b.outcomes}), jobs ${b.jobs}: wall ${fmt(b.wallMs)} (target < 30 s) ${b.wallMs < 30_000 ? 'OK' : 'OVER TARGET'}`);
+}
+
+if (want('provision')) {
+  const b = await benchCachedResolve();
+  console.log(`\n[provision] cached plugin version resolve over ${b.iterations} runs: median ${fmt(b.medianMs)}, p95 ${fmt(b.p95Ms)}, max ${fmt(b.maxMs)} (target < ${b.budgetMs} ms) ${b.withinBudget ? 'OK' : 'OVER TARGET'}`);
+}
+
+if (want('jobs')) {
+  const b = await benchJobs();
+  console.log(`\n[jobs] libcni-empty-cache-del, ${b.cells} cells: --jobs 1 ${fmt(b.jobs1Ms)}, --jobs 2 ${fmt(b.jobs2Ms)}, speedup ${b.speedup.toFixed(2)}x (target >= 1.6x) ${b.speedup >= 1.6 ? 'OK' : 'UNDER TARGET'}`);
+}
+
+if (want('churn')) {
+  const b = await benchChurn();
+  console.log(`\n[churn] ${b.ops} ops at concurrency ${b.concurrency} on ${b.nodes} nodes: ${b.withInvariants.toFixed(1)} ops/s with invariants after every op, ${b.withoutInvariants.toFixed(1)} ops/s without`);
+  console.log(`  invariant cost ${b.costPercent.toFixed(1)}% (target <= 15%) ${b.costPercent <= 15 ? 'OK' : 'OVER TARGET'}; ${b.checks} checks; cells: ${b.perCell}`);
+  console.log(`  peak RSS ${b.peakRssMb.toFixed(0)} MB (target < 300 MB) ${b.peakRssMb < 300 ? 'OK' : 'OVER TARGET'}; timeline ${b.timelineEntries} entries, ${(b.timelineBytes / 1024).toFixed(0)} KiB`);
+}

@@ -1,0 +1,86 @@
+// Stack and runtime profiles are data under profiles/; these are their validated shapes.
+import type { NetworkConfigList } from '../runtime/libcni/types.ts';
+
+export interface StageFile {
+  /** Where the release puts it (e.g. /system/oem/99_cni_reset.yaml); informative. */
+  path: string;
+  /** Where the content comes from (PR, tag). */
+  source: string;
+  /** The file's real content, interpreted with yip's semantics at boot. */
+  content: string;
+}
+
+export interface Substitution {
+  plugin: string;
+  standIn: string;
+  why: string;
+}
+
+export interface NetworkDef {
+  /** File name in /etc/cni/net.d. */
+  file: string;
+  /** conflist; ipam.subnet "usePodCidr" is replaced with the node's subnet. */
+  conflist: NetworkConfigList;
+  /** Secondary networks: attached by name, not as the default network. */
+  secondary?: boolean;
+  /**
+   * Name of an external segment (a link of this name in every node, joined to a bridge shared by
+   * the run's nodes) this network's plugin uses as its parent (macvlan `master`).
+   */
+  segment?: string;
+}
+
+export interface StackProfile {
+  name: string;
+  description: string;
+  references: string[];
+  /** Default plugin version when the scenario does not choose one. */
+  cni: string;
+  runtime: string;
+  substitutions: Substitution[];
+  networks: NetworkDef[];
+  stageFiles: StageFile[];
+  file: string;
+}
+
+/** Runtime (libcni) behaviour that differs between releases; each field cites its source. */
+export interface RuntimeProfile {
+  name: string;
+  description: string;
+  references: string[];
+  /** CNI spec versions this runtime speaks. */
+  specVersions: string[];
+  del: {
+    /** Conflist DEL reads the cached result when the config's cniVersion >= this. */
+    readsCacheFromCniVersion: string;
+    /** abort: DEL fails with libcni's error; tolerate: remove the file, DEL without prevResult. */
+    onCacheError: 'abort' | 'tolerate';
+    /** Remove the cache file after a successful conflist DEL. */
+    removeCacheAfterDel: boolean;
+  };
+  gc: { supported: boolean; skipUnparsableCache: boolean; legacyAttachmentsKey: boolean };
+  status: { supported: boolean };
+  /** Cache file content; absent means libcni < 1.2.0 (no netns). */
+  cache?: {
+    /** The cache records the netns path (libcni >= 1.2.0). */
+    writesNetns: boolean;
+  };
+  file: string;
+}
+
+export interface ResolvedPlugins {
+  version: string;
+  /** debian:<pkg version>, tarball:<url>, dir:<path>, system:<path> */
+  source: string;
+  dir: string;
+  sha256: Record<string, string>;
+}
+
+export interface ResolvedStack {
+  profile: StackProfile;
+  runtime: RuntimeProfile;
+  plugins: ResolvedPlugins;
+  /** cniVersion written into the conflists (profile's, or the scenario's override). */
+  conflistCniVersion: string;
+  delegation: 'definition-at-del' | 'cached-delegates';
+}

@@ -1,0 +1,75 @@
+// Helpers for tests that drive the real CLI and check the machine afterwards.
+import { execa, type ResultPromise } from 'execa';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { eventually, hostSnapshot, pidAlive } from './host.ts';
+import { findProcesses, mountinfoHasSource } from '../harness/util/procfs.ts';
+import { runMountTagPrefix } from '../harness/ledger/ledger.ts';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../harness/version.ts';
+
+export const BIN = path.join(REPO_ROOT, 'bin/faultline.js');
+
+export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `faultline ...args` with its own state dir; never rejects. */
+export function faultline(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true }> {
+  return execa('node', [BIN, ...args], { reject: false, all: true, env: { ...env, NO_COLOR: '1' }, cwd: REPO_ROOT });
+}
+
+/** The host's CNI dirs (paths, sizes, mtimes) and netns list, as one string tests compare before/after. */
+export async function hostState(): Promise<string> {
+  return JSON.stringify(await hostSnapshot(), null, 1);
+}
+
+/** Processes whose command line mentions `text` (a holder still setting up names its node dir). */
+export async function processesMentioning(text: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const c = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      if (c.includes(text) && !c.includes('vitest')) out.push(`${pid} ${c.slice(0, 200)}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  if (!(await eventually(probe, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Node holders a faultline process started: its children living in another mount namespace. */
+export async function holdersOf(parentPid: number): Promise<number[]> {
+  const ownMnt = await readlink('/proc/self/ns/mnt');
+  const out: number[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parentPid) continue;
+      if ((await readlink(`/proc/${pid}/ns/mnt`)) !== ownMnt) out.push(Number(pid));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Alive and not a zombie. */
+export const alive = pidAlive;
+
+/**
+ * Every process that still sees a mount of this run's nodes (holders, exec agents, plugins, anything
+ * inside a node): what `faultline gc` would kill.
+ */
+export function processesOfRun(runId: string): number[] {
+  const prefix = runMountTagPrefix(runId);
+  return findProcesses((p) => mountinfoHasSource(p.foreignMountinfo(), { prefix })).map((id) => id.pid);
+}
