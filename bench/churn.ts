@@ -5,15 +5,15 @@
 // Reports operations per second of each mode (total operations / total churn time), the invariants'
 // cost, and the harness process's peak RSS. Targets: cost <= 15 %, RSS < 300 MB. Printed by
 // `npm run bench`, never asserted in tests.
+import { registryEnv } from '../testing/run-env.ts';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseScenario } from '../harness/scenario/load.ts';
-import { expandMatrix } from '../harness/scenario/matrix.ts';
 import { runCells } from '../harness/runner/run.ts';
-import type { CellPlan } from '../harness/runner/cell.ts';
-import type { CellReport } from '../harness/reporters/types.ts';
+import { planCells, type CellPlan } from '../harness/runner/cell.ts';
+import type { CellReport } from '../harness/model/report.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 
 export interface ChurnBench {
@@ -75,13 +75,12 @@ export async function benchChurn(opts: { ops?: number; concurrency?: number; pai
   for (let i = 0; i < pairs; i++) modes.push(...(i % 2 === 0 ? [true, false] : [false, true]));
   const plans: CellPlan[] = modes.map((on, index) => {
     const scenario = parseScenario(scenarioText(`churn-bench-${index + 1}-invariants-${on ? 'on' : 'off'}`, ops, concurrency, on ? 1 : 0), file);
-    const cell = expandMatrix(scenario)[0]!;
-    return { index, id: cell.id, scenario, values: {}, stack: cell.stack, expectation: cell.expectation };
+    return { ...planCells([scenario])[0]!, index };
   });
   const out = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-churn-'));
   const t0 = Date.now();
   try {
-    const report = await runCells({ cells: plans, out, jobs: 1, seed: 1, reporters: [], signal: opts.signal ?? new AbortController().signal });
+    const report = await runCells({ cells: plans, out, jobs: 1, seed: 1, reporters: [], signal: opts.signal ?? new AbortController().signal, ...registryEnv() });
     const rates = report.cells.map((c) => opsPerSecond(c, ops));
     // Total operations over total churn time, per mode.
     const mode = (on: boolean) => {

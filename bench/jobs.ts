@@ -1,15 +1,15 @@
 // Issue 3 "Speed": the four-cell libcni-empty-cache-del matrix run through the real runner with
 // --jobs 1 and --jobs 2, back to back in one process, wall time of each. A warm-up run first, so
 // neither measurement pays for first-time work (plugin resolution, module loading, page cache).
+import { registryEnv } from '../testing/run-env.ts';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadScenario } from '../harness/scenario/load.ts';
-import { expandMatrix } from '../harness/scenario/matrix.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 import { FaultlineError } from '../harness/errors.ts';
 import { runCells } from '../harness/runner/run.ts';
-import type { CellPlan } from '../harness/runner/cell.ts';
+import { planCells, type CellPlan } from '../harness/runner/cell.ts';
 
 export const BENCH_SCENARIO = path.join(REPO_ROOT, 'scenarios', 'libcni-empty-cache-del.yaml');
 
@@ -33,13 +33,13 @@ export interface BenchJobsOptions {
 
 export async function benchJobs(opts: BenchJobsOptions = {}): Promise<BenchJobsResult> {
   const scenario = await loadScenario(opts.scenario ?? BENCH_SCENARIO);
-  const plans: CellPlan[] = expandMatrix(scenario).map((c, index) => ({ index, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation }));
+  const plans: CellPlan[] = planCells([scenario]);
   const signal = opts.signal ?? new AbortController().signal;
   const outRoot = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-jobs-'));
   let asExpected = true;
   const timed = async (jobs: number, label: string): Promise<number> => {
     const t0 = performance.now();
-    const report = await runCells({ cells: plans, jobs, out: path.join(outRoot, label), reporters: [], signal, seed: 1 });
+    const report = await runCells({ cells: plans, jobs, out: path.join(outRoot, label), reporters: [], signal, seed: 1, ...registryEnv() });
     const ms = performance.now() - t0;
     if (label !== 'warmup') asExpected &&= report.summary.asExpected;
     const bad = report.cells.filter((c) => !c.asExpected);

@@ -1,10 +1,11 @@
-// Benchmark: per-pod ADD+DEL through faultline (pod manager, runtime, cache, netns) against the same
+// Benchmark: per-pod ADD+DEL through faultline (node agent, model runtime, cache, netns) against the same
 // plugin called directly in the same node with the same config, in one run.
+import { localReaper } from '../harness/backends/local/reaper.ts';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { createRun } from '../harness/ledger/ledger.ts';
 import { LocalBackend } from '../harness/backends/local/local-backend.ts';
-import { PodManager } from '../harness/agent/node-agent.ts';
+import { composeAgents } from '../harness/runner/compose.ts';
 import { Timeline } from '../harness/model/timeline.ts';
 import { createRng } from '../harness/util/rng.ts';
 import { resolveStack } from '../harness/runner/stack.ts';
@@ -35,12 +36,12 @@ export async function benchOverhead(opts: { pods?: number; ipMasq?: boolean } = 
     await node.writeFile('/etc/cni/net.d/10-bench.conflist', JSON.stringify(conflist));
     await node.writeFile('/tmp/bench.conf', JSON.stringify(single));
     await node.writeFile('/tmp/direct-add-del.sh', await readFile(path.join(REPO_ROOT, 'scripts/bench/direct-add-del.sh')));
-    const pm = new PodManager(cluster.nodes, stack, new Timeline(), createRng(1), []);
+    const [pm] = composeAgents(cluster.nodes, stack, new Timeline(), createRng(1), []).agents;
     const spec = (i: number) => ({ name: `bench-${i}`, node: 'node-1', workload: 'bench', networks: [], role: 'pod' as const });
 
     // Warm up both paths (page cache, plugin VERSION probe).
-    await pm.startPod(node, spec(0));
-    await pm.deletePod(node, 'bench-0');
+    await pm!.startPod(spec(0));
+    await pm!.deletePod('bench-0');
     await node.exec(['sh', '/tmp/direct-add-del.sh', '2', '/tmp/bench.conf', 'bridge']);
 
     // Interleave the two paths in batches, so both see the same machine state.
@@ -51,9 +52,9 @@ export async function benchOverhead(opts: { pods?: number; ipMasq?: boolean } = 
       const n = Math.min(batch, pods - done);
       const t0 = performance.now();
       for (let i = done + 1; i <= done + n; i++) {
-        const st = await pm.startPod(node, spec(i));
+        const st = await pm!.startPod(spec(i));
         if (st.phase !== 'running') throw new Error(`bench pod ${i} failed: ${st.error}`);
-        const d = await pm.deletePod(node, `bench-${i}`);
+        const d = await pm!.deletePod(`bench-${i}`);
         if (!d.ok) throw new Error(`bench pod ${i} DEL failed: ${d.error}`);
       }
       faultlineMs += performance.now() - t0;
@@ -71,6 +72,6 @@ export async function benchOverhead(opts: { pods?: number; ipMasq?: boolean } = 
     };
   } finally {
     await cluster.down();
-    await run.release();
+    await run.release([localReaper]);
   }
 }

@@ -1,21 +1,21 @@
 // Benchmark: wall time of a whole scenario (all its cells) through the runner, as `faultline run` does it.
+import { registryEnv } from '../testing/run-env.ts';
 import path from 'node:path';
 import { loadScenarios } from '../harness/scenario/load.ts';
-import { expandMatrix } from '../harness/scenario/matrix.ts';
 import { defaultJobs, runCells } from '../harness/runner/run.ts';
-import type { CellPlan } from '../harness/runner/cell.ts';
+import { planCells, type CellPlan } from '../harness/runner/cell.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 
 export async function benchScenarioWall(file: string, jobs?: number): Promise<{ cells: number; jobs: number; wallMs: number; outcomes: string }> {
   const [scenario] = await loadScenarios([path.resolve(REPO_ROOT, file)]);
-  const plans: CellPlan[] = expandMatrix(scenario!).map((c, index) => ({ index, id: c.id, scenario: scenario!, values: { ...c.values }, stack: c.stack, expectation: c.expectation }));
+  const plans: CellPlan[] = planCells([scenario!]);
   const out = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-'));
   const j = jobs ?? defaultJobs(plans.length);
   try {
     const t0 = performance.now();
-    const report = await runCells({ cells: plans, out, jobs: j, reporters: [], signal: new AbortController().signal });
+    const report = await runCells({ cells: plans, out, jobs: j, reporters: [], signal: new AbortController().signal, ...registryEnv() });
     const wallMs = performance.now() - t0;
     return { cells: plans.length, jobs: j, wallMs, outcomes: report.cells.map((c) => c.outcome).join(', ') };
   } finally {

@@ -3,7 +3,7 @@
 // version; the dead sandboxes' addresses stay where the boot does not clear them.
 import { describe, expect, it } from 'vitest';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
-import type { CellReport } from '../harness/reporters/types.ts';
+import type { CellReport } from '../harness/model/report.ts';
 
 describe('scenario hard-reboot-gc', () => {
   const run = scenarioRun(['scenarios/hard-reboot-gc.yaml']);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
-import type { CellReport } from '../harness/reporters/types.ts';
+import type { CellReport } from '../harness/model/report.ts';
 
 describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {
   const run = scenarioRun(['scenarios/libcni-empty-cache-del.yaml', 'scenarios/libcni-empty-cache-del-0.3.1.yaml', '--jobs', '2']);

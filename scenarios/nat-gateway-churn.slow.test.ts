@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 import { faultline, tempDir } from '../testing/cli.ts';
-import type { CellReport, RunReport } from '../harness/reporters/types.ts';
+import type { CellReport, RunReport } from '../harness/model/report.ts';
 import type { TimelineEntry } from '../harness/model/timeline.ts';
 
 const SEED = '4747';

@@ -4,7 +4,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generateJsonSchema } from '../harness/scenario/schema.ts';
+import { scenarioJsonSchema } from '../harness/scenario/load.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 import { stackProfileSchema } from '../harness/profiles/stack-profile.ts';
 import { runtimeProfileSchema } from '../harness/profiles/runtime-profile.ts';
@@ -13,7 +13,7 @@ export const SCHEMA_FILE = path.join(REPO_ROOT, 'schemas', 'scenario.schema.json
 
 /** The file's exact content: stable key order as generated, two-space indent, final newline. */
 export function renderSchema(): string {
-  return JSON.stringify(generateJsonSchema(), null, 2) + '\n';
+  return JSON.stringify(scenarioJsonSchema(), null, 2) + '\n';
 }
 
 /** Every generated schema file with its exact content. */

@@ -3,7 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { eventually, hostSnapshot, pidAlive } from './host.ts';
 import { findProcesses, mountinfoHasSource } from '../harness/util/procfs.ts';
-import { runMountTagPrefix } from '../harness/ledger/ledger.ts';
+import { runMountTagPrefix } from '../harness/backends/local/reaper.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/version.ts';

@@ -1,7 +1,8 @@
 // Test helpers for the reporters: a run report with one cell of each outcome and realistic evidence,
 // and a small strict XML reader to check junit.xml the way a CI server's parser would see it.
-import type { NodeSnapshot, TimelineEntry } from '../harness/model/timeline.ts';
-import type { CellReport, RunReport } from '../harness/reporters/types.ts';
+import type { NodeSnapshot } from '../harness/model/snapshot.ts';
+import type { TimelineEntry } from '../harness/model/timeline.ts';
+import type { CellReport, RunReport } from '../harness/model/report.ts';
 
 export const LEAKED_FILE = '/var/lib/cni/networks/k8s-pod-network/10.52.1.5';
 export const LEAKED_OWNER = '9c1e4b2f0d8a4c6e8f1a3b5c7d9e0f21a2b4c6d8e0f1a3b5c7d9e1f2a3b4c5d6';

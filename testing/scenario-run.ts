@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { faultline, hostState, processesOfRun, tempDir } from './cli.ts';
-import type { CellReport, RunReport } from '../harness/reporters/types.ts';
+import type { CellReport, RunReport } from '../harness/model/report.ts';
 
 export interface ScenarioRun {
   report: RunReport;

@@ -2,6 +2,7 @@
 // Each gateway has eth0 (VPC subnet), net1 (macvlan on ext0) and an elastic address with SNAT/DNAT
 // in its own netns; gateways on two nodes reach each other over the segment and nothing else; the
 // host's root namespace gets no link; a node's power cycle links it to the segment again.
+import { localReaper } from '../backends/local/reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { createRun, type Run } from '../ledger/ledger.ts';
@@ -9,7 +10,8 @@ import { LocalBackend, type LocalCluster } from '../backends/local/local-backend
 import { resolveStack } from '../runner/stack.ts';
 import { Timeline } from '../model/timeline.ts';
 import { createRng } from '../util/rng.ts';
-import { PodManager } from './node-agent.ts';
+import { composeAgents } from '../runner/compose.ts';
+import type { NodeAgent } from './types.ts';
 import { bootNode } from '../boot/boot-node.ts';
 import { tempDir, waitFor } from '../../testing/cli.ts';
 import type { ResolvedStack } from '../model/profile.ts';
@@ -27,7 +29,8 @@ describe('NAT gateways on the external segment (local backend)', () => {
   let state: { dir: string; cleanup: () => Promise<void> };
   let run: Run;
   let cluster: LocalCluster;
-  let pods: PodManager;
+  let agents: NodeAgent[];
+  const agent = (name: string) => agents.find((a) => a.node.name === name)!;
   let stack: ResolvedStack;
   let linksBefore: string[];
 
@@ -44,18 +47,18 @@ describe('NAT gateways on the external segment (local backend)', () => {
       segments: ['ext0'],
     });
     const timeline = new Timeline();
-    pods = new PodManager(cluster.nodes, stack, timeline, createRng(5), [{ name: 'gw', replicasPerNode: 1, networks: ['external'], role: 'nat-gateway' }]);
-    for (const node of cluster.nodes) await bootNode(node, stack, timeline, pods);
+    ({ agents } = composeAgents(cluster.nodes, stack, timeline, createRng(5), [{ name: 'gw', replicasPerNode: 1, networks: ['external'], role: 'nat-gateway' }]));
+    for (const a of agents) await bootNode(a, stack, timeline);
   });
   afterAll(async () => {
     await cluster?.down();
-    await run?.release();
+    await run?.release([localReaper]);
     await state?.cleanup();
   });
 
   it('each gateway has eth0, net1 and an elastic address, with SNAT/DNAT in its own netns', async () => {
     for (const node of cluster.nodes) {
-      const [gw] = pods.pods(node.name);
+      const [gw] = agent(node.name).pods();
       expect(gw?.phase, gw?.error).toBe('running');
       const by = Object.fromEntries(gw!.attachments.map((a) => [a.ifName, a]));
       expect(Object.keys(by).sort()).toEqual(['eip0', 'eth0', 'net1']);
@@ -82,8 +85,8 @@ describe('NAT gateways on the external segment (local backend)', () => {
   });
 
   it('gateways on two nodes reach each other over the segment; an address nobody holds does not answer', async () => {
-    const [a] = pods.pods('node-1');
-    const [b] = pods.pods('node-2');
+    const [a] = agent('node-1').pods();
+    const [b] = agent('node-2').pods();
     const bNet1 = b!.attachments.find((x) => x.ifName === 'net1')!.ips[0]!;
     expect(await connect(cluster, 'node-1', a!.netns, bNet1)).toBe('Connection refused');
     expect(await connect(cluster, 'node-1', a!.netns, '172.31.250.250')).not.toBe('Connection refused');
@@ -95,7 +98,7 @@ describe('NAT gateways on the external segment (local backend)', () => {
     expect(await seg.ports()).toEqual(['node-1', 'node-2']);
     const node2 = cluster.node('node-2');
     await node2.powerOff();
-    pods.onPowerOff(node2);
+    agent('node-2').onPowerOff();
     // The kernel frees a dead namespace (and so the veth pair) asynchronously.
     await waitFor(async () => (await seg.ports()).join() === 'node-1', 10_000, 'node-2 to leave the segment');
     await node2.powerOn();

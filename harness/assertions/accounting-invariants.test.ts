@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CellContext } from '../context/cell-context.ts';
-import type { Attachment, NodeSnapshot, Reservation } from '../model/timeline.ts';
+import type { Attachment, NodeSnapshot, Reservation } from '../model/snapshot.ts';
 import { reservationAccounting } from './reservation-accounting.ts';
 import { reservationsWithinCapacity } from './reservations-within-capacity.ts';
 import { noDuplicateAddresses } from './no-duplicate-addresses.ts';
@@ -11,7 +11,7 @@ const snap = (node: string, reservations: Reservation[], attachments: Attachment
   node, running: true, reservations, attachments, links: [], netns: [], headroom: { vpc: { capacity: 61, used: 0, free: 61 }, external: { capacity: 2, used: 0, free: 2 } }, ...extra,
 });
 const ctx = {
-  pods: { pods: () => [{ spec: { name: 'gw-n1-0' }, containerId: 'dead', phase: 'terminating', error: 'teardown stopped: definition of network "vpc" not found' }] },
+  agent: () => ({ pods: () => [{ spec: { name: 'gw-n1-0' }, containerId: 'dead', phase: 'terminating', error: 'teardown stopped: definition of network "vpc" not found' }] }),
 } as unknown as CellContext;
 
 describe('reservation-accounting', () => {

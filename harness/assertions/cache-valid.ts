@@ -2,14 +2,13 @@
 // empty or corrupt file is what makes libcni 1.1's DEL fail, and what libcni's GC skips (so it stays).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const cacheValid = defineAssertion({
   name: 'cache-valid',
   description: 'Every result cache file in /var/lib/cni/results is valid (not empty, not corrupt).',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(ctx, snapshot, p) {
     // Files a GC step skipped because it could not parse them.
     const skippedByGc = new Set<string>();

@@ -2,7 +2,8 @@
 // cases real runs rarely produce (the real-plugin cases are in faults/cni-faults.test.ts and the
 // scenario tests).
 import { describe, expect, it } from 'vitest';
-import { Timeline, type NodeSnapshot } from '../model/timeline.ts';
+import { Timeline } from '../model/timeline.ts';
+import { type NodeSnapshot } from '../model/snapshot.ts';
 import type { CellContext } from '../context/cell-context.ts';
 import { delSucceeds } from './del-succeeds.ts';
 import { noOrphanIptables } from './no-orphan-iptables.ts';

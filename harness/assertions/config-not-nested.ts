@@ -4,14 +4,13 @@
 // after a restart and nested itself; fixed by PR #1142 in v4.1.0).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const configNotNested = defineAssertion({
   name: 'config-not-nested',
   description: '00-multus.conf nests type: multus exactly once and delegates to the first non-00-multus config file.',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const good: Evidence[] = [];

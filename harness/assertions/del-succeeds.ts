@@ -2,14 +2,13 @@
 // is the runtime's exact error, with the pod and its sandbox's container id.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const delSucceeds = defineAssertion({
   name: 'del-succeeds',
   description: 'Every DEL in the timeline succeeded (evidence: the exact DEL error, pod and container id).',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(ctx, _snapshot, p) {
     const dels = ctx.timeline.entries.filter((e) => e.kind === 'op' && e.op === 'del' && (!p.node || e.node === p.node));
     if (!dels.length) return unknown(`no DEL ran${p.node ? ` on ${p.node}` : ''}: nothing to judge`);

@@ -2,14 +2,13 @@
 // before ADD starts failing).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { hostLocalRanges, nodeParam } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const ipHeadroom = defineAssertion({
   name: 'ip-headroom',
   description: 'At least `min` free addresses per node and host-local network.',
   params: s.object({ min: s.opt(s.integer({ min: 0 }), 1), node: nodeParam, network: s.opt(s.string()) }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const good: Evidence[] = [];

@@ -2,16 +2,16 @@
 // shared by nodes would hand one out twice).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
 import { checkNetworkName, networkParam } from './reservation-accounting.ts';
-import type { Evidence } from '../model/timeline.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const noDuplicateAddresses = defineAssertion({
   name: 'no-duplicate-addresses',
   description: 'No address of a network is held by two live attachments (on any nodes).',
   cheap: true,
   params: s.object({ node: nodeParam, network: networkParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames) ?? checkNetworkName(p.network, sc.networkNames),
+  validate: (p, sc) => checkNetworkName(p.network, sc.networkNames),
   evaluate(_ctx, snapshot, p) {
     const holders = new Map<string, string[]>();
     let total = 0;

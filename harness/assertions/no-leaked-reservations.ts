@@ -2,14 +2,13 @@
 // attachment, or when its file cannot be read.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const noLeakedReservations = defineAssertion({
   name: 'no-leaked-reservations',
   description: 'Every host-local reservation belongs to a live attachment.',
   params: s.object({ node: nodeParam, network: s.opt(s.string({ description: 'Only this network (default: all).' })) }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(_ctx, snapshot, p) {
     const evidence: Evidence[] = [];
     let total = 0;

@@ -2,19 +2,18 @@
 // deleted but its DEL never completed), or whose peer namespace is gone.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const noOrphanDevices = defineAssertion({
   name: 'no-orphan-devices',
   description: 'Every pod-facing veth in a node belongs to a running pod.',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(ctx, snapshot, p) {
     const evidence: Evidence[] = [];
     let veths = 0;
     for (const n of selectNodes(snapshot, p.node)) {
-      const liveNetns = new Set(ctx.pods.pods(n.node).filter((x) => x.phase === 'running').map((x) => x.netnsName));
+      const liveNetns = new Set(ctx.agent(n.node).pods().filter((x) => x.phase === 'running').map((x) => x.netnsName));
       for (const l of n.links) {
         if (l.kind !== 'veth' || !l.peer) continue;
         // Pod sandboxes are named namespaces of the node (/run/netns); a veth into a namespace the
@@ -22,7 +21,7 @@ export const noOrphanDevices = defineAssertion({
         if (l.peer.startsWith('netnsid:')) continue;
         veths++;
         if (!liveNetns.has(l.peer)) {
-          const owner = ctx.pods.pods(n.node).find((x) => x.netnsName === l.peer);
+          const owner = ctx.agent(n.node).pods().find((x) => x.netnsName === l.peer);
           evidence.push({
             summary: `${n.node}: ${l.name}${l.master ? ` (on ${l.master})` : ''} peers into ${l.peer}, ${owner ? `pod ${owner.spec.name} is ${owner.phase}` : 'which no pod owns'}`,
             node: n.node,

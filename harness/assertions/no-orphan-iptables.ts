@@ -3,14 +3,13 @@
 // attachment: the DEL that should have removed them never reached the plugin.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const noOrphanIptables = defineAssertion({
   name: 'no-orphan-iptables',
   description: 'Every CNI iptables chain with an owner belongs to a live attachment.',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(_ctx, snapshot, p) {
     const evidence: Evidence[] = [];
     let owned = 0;

@@ -1,15 +1,11 @@
 // Shared by checks that take an optional `node`: which snapshots they judge.
 import * as s from '../schema/dsl.ts';
-import type { NodeSnapshot } from '../model/timeline.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
 
-export const nodeParam = s.opt(s.string({ pattern: /^node-\d+$/, description: 'Only this node (default: every node).' }));
+export const nodeParam = s.opt(s.nodeRef('Only this node (default: every node).'));
 
 export function selectNodes(snapshot: NodeSnapshot[], node?: string): NodeSnapshot[] {
   return node ? snapshot.filter((n) => n.node === node) : snapshot;
-}
-
-export function checkNodeName(node: string | undefined, names: string[]): string | undefined {
-  return node && !names.includes(node) ? `unknown node '${node}'; the cluster has ${names.join(', ')}` : undefined;
 }
 
 /** Every host-local range of the selected nodes (and network), with what the snapshot knows of it. */

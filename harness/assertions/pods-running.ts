@@ -2,19 +2,18 @@
 // the runtime's or plugin's error, verbatim.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const podsRunning = defineAssertion({
   name: 'pods-running',
   description: 'Every desired pod is attached to all its networks.',
   params: s.object({ node: nodeParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   evaluate(ctx, _snapshot, p) {
     const evidence: Evidence[] = [];
-    const desired = ctx.pods.desired(p.node);
+    const desired = (p.node ? [ctx.agent(p.node)] : ctx.agents).flatMap((a) => a.desired());
     for (const spec of desired) {
-      const st = ctx.pods.pod(spec.node, spec.name);
+      const st = ctx.agent(spec.node).pod(spec.name);
       if (!st) evidence.push({ summary: `${spec.node}: pod ${spec.name} has no sandbox`, node: spec.node, pod: spec.name });
       else if (st.phase !== 'running') evidence.push({ summary: `${spec.node}: pod ${spec.name} is ${st.phase}: ${st.error ?? ''}`.trim(), node: spec.node, pod: spec.name, ...(st.error ? { error: st.error } : {}) });
     }

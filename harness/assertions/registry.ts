@@ -2,8 +2,9 @@
 // A judge that throws yields 'unknown', never a pass.
 import type { Schema } from '../schema/dsl.ts';
 import type { CellContext } from '../context/cell-context.ts';
-import type { LocatedMessage, ValidationContext } from '../faults/registry.ts';
-import type { Evidence, NodeSnapshot, Verdict } from '../model/timeline.ts';
+import type { LocatedMessage, ValidationContext } from '../model/scenario.ts';
+import type { Evidence, Verdict } from '../model/verdict.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
 
 export interface Judgement {
   status: Verdict;

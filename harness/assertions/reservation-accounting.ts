@@ -5,8 +5,8 @@
 // check holds mid-churn.
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
-import { checkNodeName, nodeParam, selectNodes } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import { nodeParam, selectNodes } from './node-filter.ts';
+import type { Evidence } from '../model/verdict.ts';
 import type { CellContext } from '../context/cell-context.ts';
 
 export const networkParam = s.opt(s.string({ minLength: 1, description: 'Only this network (default: every network).' }));
@@ -18,7 +18,7 @@ export function checkNetworkName(network: string | undefined, names: string[]): 
 
 /** Who a container id belongs to, for evidence: "pod gw-n1-0 (terminating: <error>)". */
 export function ownerText(ctx: CellContext, node: string, containerId: string | undefined): string {
-  const st = containerId ? ctx.pods.pods(node).find((p) => p.containerId === containerId) : undefined;
+  const st = containerId ? ctx.agent(node).pods().find((p) => p.containerId === containerId) : undefined;
   if (!st) return 'no pod the runtime knows of';
   return `pod ${st.spec.name} (${st.phase}${st.error ? `: ${st.error.length > 200 ? st.error.slice(0, 197) + '...' : st.error}` : ''})`;
 }
@@ -28,7 +28,7 @@ export const reservationAccounting = defineAssertion({
   description: 'Reservations equal live attachments per node and network: none without an owner, none missing.',
   cheap: true,
   params: s.object({ node: nodeParam, network: networkParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames) ?? checkNetworkName(p.network, sc.networkNames),
+  validate: (p, sc) => checkNetworkName(p.network, sc.networkNames),
   evaluate(ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const counts: Evidence[] = [];

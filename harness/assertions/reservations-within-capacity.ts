@@ -2,16 +2,16 @@
 // external subnet reported more addresses in use than its CIDR holds, kubeovn/kube-ovn#4747).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName, hostLocalRanges, nodeParam } from './node-filter.ts';
+import { hostLocalRanges, nodeParam } from './node-filter.ts';
 import { checkNetworkName, networkParam } from './reservation-accounting.ts';
-import type { Evidence } from '../model/timeline.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const reservationsWithinCapacity = defineAssertion({
   name: 'reservations-within-capacity',
   description: 'Per node and network, reservations are at most the range capacity.',
   cheap: true,
   params: s.object({ node: nodeParam, network: networkParam }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames) ?? checkNetworkName(p.network, sc.networkNames),
+  validate: (p, sc) => checkNetworkName(p.network, sc.networkNames),
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
     const good: Evidence[] = [];

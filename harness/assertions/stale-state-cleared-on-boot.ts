@@ -2,17 +2,15 @@
 // newer than the boot. (A directory mtime proves nothing: it changes whenever a file is added.)
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
-import { checkNodeName } from './node-filter.ts';
-import type { Evidence } from '../model/timeline.ts';
+import type { Evidence } from '../model/verdict.ts';
 
 export const staleStateClearedOnBoot = defineAssertion({
   name: 'stale-state-cleared-on-boot',
   description: 'After the last boot, the directory is absent or holds only files newer than the boot.',
   params: s.object({
-    path: s.opt(s.string({ description: 'Directory on the node.' }), '/var/lib/cni/networks/k8s-pod-network'),
-    node: s.opt(s.string({ pattern: /^node-\d+$/, description: 'Only this node (default: every node that rebooted).' })),
+    path: s.opt(s.ref('node-path', { description: 'Directory on the node.' }), '/var/lib/cni/networks/k8s-pod-network'),
+    node: s.opt(s.nodeRef('Only this node (default: every node that rebooted).')),
   }),
-  validate: (p, sc) => checkNodeName(p.node, sc.nodeNames),
   async evaluate(ctx, _snapshot, p) {
     const evidence: Evidence[] = [];
     const judged: string[] = [];

@@ -1,4 +1,6 @@
-// The uniform operations every backend gives the runner (DESIGN.md "Backend").
+// The backend contract: the uniform operations every backend gives the runner, faults, observations
+// and checks (docs/ARCHITECTURE.md "Backends"). Nothing above this file knows which backend runs.
+import type { RunReaper } from '../ledger/ledger.ts';
 
 export interface ExecOptions {
   stdin?: string | Uint8Array;
@@ -86,9 +88,39 @@ export interface Cluster extends AsyncDisposable {
   down(): Promise<void>;
 }
 
+/** Where a node has files, as the node sees them. */
+export interface NodeFileRoots {
+  /** On the node's disk: they survive a power cut (e.g. /var/lib/cni). */
+  persistent: readonly string[];
+  /** tmpfs: empty after every power-on (e.g. /run). */
+  volatile: readonly string[];
+  /**
+   * Below a root but backed by the kernel, never plain files (pod network namespaces are nsfs mounts
+   * under /run/netns): file faults refuse them at validation.
+   */
+  kernelBacked: readonly string[];
+}
+
+/** A prerequisite this backend lacks here, with what fixes it. */
+export interface BackendProblem {
+  problem: string;
+  fix: string;
+}
+
 export interface Backend {
   readonly name: string;
+  /** Where a node has files; the same for every node of the backend. */
+  readonly fileRoots: NodeFileRoots;
+  /** The names of a cluster's nodes, as scenarios refer to them (node-1..node-N on every backend). */
+  nodeNames(count: number): string[];
   /** Problems that prevent this backend from running here, each with its fix. Empty when ready. */
-  check(): Promise<{ problem: string; fix: string }[]>;
+  check(): Promise<BackendProblem[]>;
   up(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;
+  /** Removes what a dead run left in this backend (`faultline gc`, and every run's release). */
+  readonly reaper: RunReaper;
+}
+
+/** Node names every backend uses: node-1..node-N. */
+export function defaultNodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `node-${i + 1}`);
 }

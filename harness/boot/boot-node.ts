@@ -1,13 +1,13 @@
 // A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, then
 // the kubelet reconciling desired pods with new sandboxes.
-import type { Node } from '../backends/types.ts';
 import type { ResolvedStack } from '../model/profile.ts';
 import type { Timeline } from '../model/timeline.ts';
-import type { PodManager } from '../agent/node-agent.ts';
+import type { NodeAgent } from '../agent/types.ts';
 import { planStages } from './yip-stages.ts';
-import { renderConflist } from '../runner/stack.ts';
+import { renderConflist } from '../cluster/render.ts';
 
-export async function bootNode(node: Node, stack: ResolvedStack, timeline: Timeline, pods: PodManager): Promise<void> {
+export async function bootNode(agent: NodeAgent, stack: ResolvedStack, timeline: Timeline): Promise<void> {
+  const node = agent.node;
   const started = Date.now();
   const plan = planStages(stack.profile.stageFiles);
   for (const w of plan.warnings) timeline.warn(w);
@@ -27,7 +27,7 @@ export async function bootNode(node: Node, stack: ResolvedStack, timeline: Timel
     const list = renderConflist(net, node.spec.podSubnet, stack.conflistCniVersion);
     await node.writeFile(`/etc/cni/net.d/${net.file}`, JSON.stringify(list, null, 2) + '\n', 0o644);
   }
-  const { started: running, failed } = await pods.reconcile(node);
+  const { started: running, failed } = await agent.reconcile();
   // Every boot is on the timeline, so checks can tell first boots from reboots.
   timeline.add({ kind: 'op', op: 'boot', node: node.name, result: 'ok', durationMs: Date.now() - started, detail: { bootedAtMs: node.bootedAtMs, podsStarted: running, podsFailed: failed } });
 }

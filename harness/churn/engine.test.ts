@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { churn } from './engine.ts';
 import { Timeline } from '../model/timeline.ts';
 import type { CellContext } from '../context/cell-context.ts';
-import type { ChurnParams } from '../faults/churn.ts';
-import type { PodSpec } from '../agent/node-agent.ts';
+import type { ChurnParams } from './params.ts';
+import type { PodOpOptions, PodSpec } from '../agent/types.ts';
 import { createRng } from '../util/rng.ts';
 
 interface Log {
@@ -27,6 +27,16 @@ function fakeCtx(opts: { seed?: number; failEvery?: number; violateAfterChecks?:
   let removed = 0;
   const node = (name: string) => ({ name, running: true, spec: { name, podSubnet: '10.0.0.0/24', pluginDir: '/x' }, list: async () => [] as string[] });
   const nodes = [node('node-1'), node('node-2')];
+  const agent = (n: (typeof nodes)[number]) => ({
+    node: n,
+    desired: () => (desired.get(n.name) ?? []).map((name) => ({ name })),
+    addDesired: (s: PodSpec) => desired.get(s.node)!.push(s.name),
+    startPod: async (s: PodSpec, o: PodOpOptions) => ({ phase: (await op(o.detail!, s.name, !(opts.failEvery && (o.detail!.churn as number) % opts.failEvery === 0))) ? 'running' : 'failed' }),
+    deletePod: async (name: string, o: PodOpOptions) => ({ ok: await op(o.detail!, name, true) }),
+    inFlight: () => [],
+    attachments: () => [],
+  });
+  const agents = nodes.map(agent);
   const op = async (detail: Record<string, unknown>, pod: string, ok: boolean) => {
     running++;
     maxRunning = Math.max(maxRunning, running);
@@ -45,16 +55,13 @@ function fakeCtx(opts: { seed?: number; failEvery?: number; violateAfterChecks?:
     signal: new AbortController().signal,
     progress: () => undefined,
     stack: { profile: { name: 'fake' } },
-    pods: {
-      multi: { placement: () => ({ podSubnet: '10.0.0.0/24', index: 0 }) },
-      networks: { known: () => [], remove: () => (log.push({ t: performance.now(), what: 'event' }), removed++, true), restore: () => true },
-      desired: (n: string) => (desired.get(n) ?? []).map((name) => ({ name })),
-      addDesired: (s: PodSpec) => desired.get(s.node)!.push(s.name),
-      startPod: async (_n: unknown, s: PodSpec, _c: unknown, o: { detail: Record<string, unknown> }) => ({ phase: (await op(o.detail, s.name, !(opts.failEvery && (o.detail.churn as number) % opts.failEvery === 0))) ? 'running' : 'failed' }),
-      deletePod: async (_n: unknown, name: string, o: { detail: Record<string, unknown> }) => ({ ok: await op(o.detail, name, true) }),
-      inFlight: () => [],
-      attachments: () => [],
+    networks: {
+      multi: true,
+      placement: () => ({ podSubnet: '10.0.0.0/24', index: 0 }),
+      store: { known: () => [], remove: () => (log.push({ t: performance.now(), what: 'event' }), removed++, true), restore: () => true },
     },
+    agent: (n: string) => agents.find((a) => a.node.name === n)!,
+    agents,
     async checkInvariants() {
       checks++;
       return !(opts.violateAfterChecks !== undefined && checks > opts.violateAfterChecks);

@@ -4,13 +4,13 @@
 // observation (observe/accounting.ts) is recorded as a delta and the cheap invariants judge it.
 // Events fire at a barrier: once operations 1..N have completed, before N+1 starts.
 import type { CellContext } from '../context/cell-context.ts';
-import type { PodSpec } from '../agent/node-agent.ts';
+import type { PodSpec } from '../agent/types.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
 import { observeAccounting, ACCOUNTING_FIELDS } from '../observe/accounting.ts';
-import { removeNetwork, restoreNetwork } from '../faults/remove-network.ts';
 import { seededPicks, workloadSlots, type Slot } from './schedule.ts';
-import type { ChurnParams } from '../faults/churn.ts';
+import { changeNetwork } from '../cluster/network-ref.ts';
+import type { ChurnParams } from './params.ts';
 
 export interface ChurnSummary {
   seed: number;
@@ -56,7 +56,7 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
   const checkEvery = p.checkEvery ?? 1;
 
   // Which pod holds each slot now: the boot pod if it is still desired.
-  const occupant: (string | undefined)[] = slots.map((sl) => (ctx.pods.desired(sl.node).some((d) => d.name === sl.bootPod) ? sl.bootPod : undefined));
+  const occupant: (string | undefined)[] = slots.map((sl) => (ctx.agent(sl.node).desired().some((d) => d.name === sl.bootPod) ? sl.bootPod : undefined));
   const slotBusy = new Map<number, Promise<void>>();
   const running = new Set<Promise<void>>();
   const summary: ChurnSummary = { seed, ops: 0, creates: 0, deletes: 0, failed: 0, checks: 0, checkMs: 0, durationMs: 0, opsPerSecond: 0 };
@@ -77,7 +77,7 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
       const after = lastLabel;
       const afterEntry = lastEntry;
       const c0 = performance.now();
-      const nodes = await Promise.all(ctx.cluster.nodes.map((n) => observeAccounting(n, ctx.pods)));
+      const nodes = await Promise.all(ctx.agents.map((a) => observeAccounting(a, ctx.networks)));
       ctx.timeline.observeChanges(after, nodes, ACCOUNTING_FIELDS);
       summary.checks++;
       const ok = await ctx.checkInvariants(after, { snapshot: nodes, cheapOnly: true, ...(afterEntry === undefined ? {} : { afterEntry }) });
@@ -94,10 +94,10 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
     await Promise.all(running);
     await checking;
     const started = Date.now();
-    const [kind, def] = e['remove-network'] ? (['remove-network', removeNetwork] as const) : (['restore-network', restoreNetwork] as const);
+    const kind = e['remove-network'] ? 'remove-network' : 'restore-network';
     const params = e[kind]!;
     try {
-      const detail = await def.run(ctx, params);
+      const detail = changeNetwork(ctx.networks, kind, params.name, ctx.stack.profile.name);
       ctx.timeline.add({ kind: 'op', op: kind, node: 'cluster', result: 'ok', durationMs: Date.now() - started, detail: { churn: e.afterOps, network: params.name, message: detail } });
       ctx.progress(`churn: ${detail} (after op ${e.afterOps})`);
     } catch (err) {
@@ -115,14 +115,14 @@ export async function churn(ctx: CellContext, p: ChurnParams): Promise<ChurnSumm
     if (holder) {
       occupant[slot.index] = undefined;
       summary.deletes++;
-      op = ctx.pods.deletePod(node, holder, { detail }).then((r) => r.ok);
+      op = ctx.agent(node.name).deletePod(holder, { detail }).then((r) => r.ok);
     } else {
       const name = `${wl.name}-n${slot.nodeNumber}-${slot.replica}-c${index}`;
       const spec: PodSpec = { name, node: slot.node, workload: wl.name, networks: wl.networks ?? [], role: wl.role ?? 'pod' };
       occupant[slot.index] = name;
       summary.creates++;
-      ctx.pods.addDesired(spec);
-      op = ctx.pods.startPod(node, spec, undefined, { detail }).then((st) => st.phase === 'running');
+      ctx.agent(node.name).addDesired(spec);
+      op = ctx.agent(node.name).startPod(spec, { detail }).then((st) => st.phase === 'running');
     }
     const done = op.then(
       async (ok) => {

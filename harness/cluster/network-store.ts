@@ -3,9 +3,9 @@
 // /etc/cni/net.d). Multi-network pods resolve their networks here at ADD and, depending on the
 // delegation semantics, again at DEL. `remove-network` / `restore-network` act on it.
 import type { NetworkDef } from '../model/profile.ts';
-import type { NetworkConfigList } from '../runtime/libcni/types.ts';
+import type { NetworkConfigList } from '../model/cni.ts';
 import { formatIPv4, parseCidr } from '../util/net.ts';
-import { renderConflist } from '../runner/stack.ts';
+import { renderConflist } from './render.ts';
 
 /** Where a definition is rendered: the node's pod subnet and its index in the cluster (0-based). */
 export interface NodePlacement {
@@ -94,4 +94,15 @@ export function renderNetwork(def: NetworkDef, at: NodePlacement, cniVersion: st
     ipam.rangeEnd = formatIPv4(last);
   }
   return list;
+}
+
+/**
+ * The cell's network definitions and how they are placed on nodes: the store, whether the stack has
+ * secondary networks (pods then attach as Multus attaches them), and each node's placement.
+ */
+export interface ClusterNetworks {
+  readonly store: NetworkStore;
+  /** The stack defines secondary networks (definitions live in the store, not in net.d). */
+  readonly multi: boolean;
+  placement(node: string): NodePlacement;
 }

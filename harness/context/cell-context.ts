@@ -1,9 +1,13 @@
-// What a fault, an observation or an assertion gets to work with in one matrix cell.
+// What a fault, an observation or an assertion gets to work with in one matrix cell: the cluster's
+// nodes (backend contract), each node's agent (kubelet's role, over the cell's runtime), the cluster's
+// network definitions, the timeline, and the cell's hooks. Never a concrete backend, agent or runtime.
 import type { Cluster, Node } from '../backends/types.ts';
-import type { Scenario } from '../scenario/schema.ts';
-import type { NodeSnapshot, Timeline } from '../model/timeline.ts';
+import type { Scenario } from '../model/scenario.ts';
+import type { Timeline } from '../model/timeline.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
 import type { ResolvedStack } from '../model/profile.ts';
-import type { PodManager } from '../agent/node-agent.ts';
+import type { NodeAgent } from '../agent/types.ts';
+import type { ClusterNetworks } from '../cluster/network-store.ts';
 
 export interface CellContext {
   readonly scenario: Scenario;
@@ -12,7 +16,12 @@ export interface CellContext {
   readonly stack: ResolvedStack;
   readonly cluster: Cluster;
   readonly timeline: Timeline;
-  readonly pods: PodManager;
+  /** One agent per node, in the cluster's node order. */
+  readonly agents: readonly NodeAgent[];
+  /** The agent of a node (throws for a node the cluster does not have). */
+  agent(node: string): NodeAgent;
+  /** The cluster's network definitions (NetworkAttachmentDefinition-like) and their placement. */
+  readonly networks: ClusterNetworks;
   readonly signal: AbortSignal;
   /** Where this cell keeps artifacts (node dumps, plugin stderr) for the report. */
   readonly artifactsDir: string;

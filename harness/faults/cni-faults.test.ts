@@ -1,14 +1,14 @@
 // The issue-3 faults and checks against real plugins, through the real runner on real namespaces:
 // one small scenario per case, all cells of the file in one run (two at a time).
+import { registryEnv } from '../../testing/run-env.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseScenario } from '../scenario/load.ts';
-import { expandMatrix } from '../scenario/matrix.ts';
 import { runCells } from '../runner/run.ts';
-import { cellSlug, type CellPlan } from '../runner/cell.ts';
-import type { CellReport } from '../reporters/types.ts';
+import { cellSlug, planCells, type CellPlan } from '../runner/cell.ts';
+import type { CellReport } from '../model/report.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
 import { useTempStateDir } from '../../testing/host.ts';
 
@@ -129,12 +129,8 @@ describe('issue-3 faults and checks on real plugins', () => {
   beforeAll(async () => {
     state = await useTempStateDir();
     out = await mkdtemp(path.join(os.tmpdir(), 'fl-cni-faults-'));
-    const plans: CellPlan[] = [];
-    for (const [name, text] of Object.entries(CASES)) {
-      const scenario = parseScenario(text, `/virtual/${name}.yaml`);
-      for (const c of expandMatrix(scenario)) plans.push({ index: plans.length, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation });
-    }
-    const report = await runCells({ cells: plans, jobs: 2, out, reporters: [], signal: new AbortController().signal, seed: 7 });
+    const plans: CellPlan[] = planCells(Object.entries(CASES).map(([name, text]) => parseScenario(text, `/virtual/${name}.yaml`)));
+    const report = await runCells({ cells: plans, jobs: 2, out, reporters: [], signal: new AbortController().signal, seed: 7, ...registryEnv() });
     for (const c of report.cells) cells.set(c.scenario, c);
     // Keep the plans' artifact slugs for file checks.
     for (const p of plans) slugs.set(p.scenario.name, cellSlug(p));

@@ -15,7 +15,7 @@ export const corruptFile = defineFault({
     ...fileTargetFields,
     mode: s.opt(s.literal(['partial-json', 'garbage'] as const, 'partial-json: the first half of the content; garbage: seeded bytes that are not JSON.'), 'partial-json'),
   }),
-  validate: (p, sc) => checkFileTarget(p, sc),
+  validate: (p) => checkFileTarget(p),
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
     const files = await resolveFileTarget(node, p, 'corrupt-file');

@@ -8,21 +8,20 @@
 import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { FaultlineError } from '../errors.ts';
-import { RuntimeCrash, type PodSpec } from '../agent/node-agent.ts';
-import type { CrashPoints } from '../runtime/libcni/types.ts';
+import type { NodeAgent, PodSpec } from '../agent/types.ts';
+import { RuntimeCrash, type CrashPoints } from '../runtime/types.ts';
 
 export const crashDuringAdd = defineFault({
   name: 'crash-during-add',
   description: 'Create a pod and crash the runtime during its ADD: while the cache file is written (empty file left) or after plugin N of the chain.',
   params: s.object({
-    node: s.req(s.string({ pattern: /^node-\d+$/, expected: 'a node name like node-1' })),
+    node: s.req(s.nodeRef()),
     pod: s.req(s.string({ pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'a lowercase pod name like victim-0', description: 'Name of the pod to create; no pod of that name may exist on the node.' })),
     workload: s.opt(s.string({ minLength: 1, description: 'Create the pod as a member of this workload (its networks and role); default a plain pod.' })),
     at: s.opt(s.literal(['cache-write', 'mid-chain'] as const, 'cache-write: after every plugin succeeded, with the cache file created empty; mid-chain: after plugin `afterPlugin`.'), 'cache-write'),
     afterPlugin: s.opt(s.integer({ min: 1, max: 32, description: 'For mid-chain: crash after this many plugins of the chain (1 = after the first) succeeded.' })),
   }),
   validate(p, sc) {
-    if (!sc.nodeNames.includes(p.node)) return `unknown node '${p.node}'; the cluster has ${sc.nodeNames.join(', ')}`;
     if (p.workload !== undefined && !sc.workloadNames.includes(p.workload)) {
       return `unknown workload '${p.workload}'; the scenario has ${sc.workloadNames.length ? sc.workloadNames.join(', ') : 'no workload'}`;
     }
@@ -31,9 +30,13 @@ export const crashDuringAdd = defineFault({
   },
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
-    const existing = ctx.pods.pod(node.name, p.pod) ?? ctx.pods.desired(node.name).find((x) => x.name === p.pod);
+    const agent = ctx.agent(p.node);
+    if (!agent.runtime.capabilities.crashPoints) {
+      throw new FaultlineError('invalid-input', `crash-during-add: the runtime of ${node.name} (${agent.runtime.description}) has no crash points inside an ADD`);
+    }
+    const existing = agent.pod(p.pod) ?? agent.desired().find((x) => x.name === p.pod);
     if (existing) {
-      throw new FaultlineError('invalid-input', `crash-during-add: a pod named ${p.pod} already exists on ${node.name}; name a pod to create (existing: ${podNames(ctx.pods, node.name)})`);
+      throw new FaultlineError('invalid-input', `crash-during-add: a pod named ${p.pod} already exists on ${node.name}; name a pod to create (existing: ${podNames(agent)})`);
     }
     const wl = p.workload === undefined ? undefined : ctx.scenario.workload.find((w) => w.name === p.workload);
     const spec: PodSpec = { name: p.pod, node: node.name, workload: p.workload ?? p.pod, networks: wl?.networks ?? [], role: wl?.role ?? 'pod' };
@@ -58,24 +61,24 @@ export const crashDuringAdd = defineFault({
             },
           };
 
-    ctx.pods.addDesired(spec);
+    agent.addDesired(spec);
     let state;
     try {
-      state = await ctx.pods.startPod(node, spec, crash);
+      state = await agent.startPod(spec, { crash });
     } catch (e) {
       if (!(e instanceof RuntimeCrash)) {
-        ctx.pods.removeDesired(node.name, spec.name);
+        agent.removeDesired(spec.name);
         throw e;
       }
     }
     if (!where) {
       // The ADD ended (failed or succeeded) without reaching the crash point.
       const why = state?.phase === 'failed' ? `the ADD failed first: ${state.error}` : p.at === 'mid-chain' ? `the chain has fewer than ${afterPlugin} plugin(s)` : 'the ADD never wrote a cache file';
-      if (state) await ctx.pods.deletePod(node, spec.name).catch(() => undefined);
+      if (state) await agent.deletePod(spec.name).catch(() => undefined);
       throw new FaultlineError('invalid-input', `crash-during-add: pod ${p.pod} on ${node.name} never reached the crash point (${p.at}${p.at === 'mid-chain' ? ` after plugin ${afterPlugin}` : ''}): ${why}`);
     }
     const reason = `runtime crashed during ADD ${where}`;
-    const st = ctx.pods.crashed(node, spec.name, reason, { at: p.at, ...(cacheFile ? { cacheFile } : {}), ...(p.at === 'mid-chain' ? { afterPlugin } : {}) });
+    const st = agent.crashed(spec.name, reason, { at: p.at, ...(cacheFile ? { cacheFile } : {}), ...(p.at === 'mid-chain' ? { afterPlugin } : {}) });
     let cacheNote = '';
     if (cacheFile) {
       const size = (await node.stat(cacheFile).catch(() => undefined))?.size;
@@ -86,7 +89,7 @@ export const crashDuringAdd = defineFault({
   },
 });
 
-function podNames(pods: { pods(node: string): { spec: { name: string } }[] }, node: string): string {
-  const names = pods.pods(node).map((x) => x.spec.name);
+function podNames(agent: NodeAgent): string {
+  const names = agent.pods().map((x) => x.spec.name);
   return names.length ? names.join(', ') : 'none';
 }

@@ -12,13 +12,12 @@ export const deletePods = defineFault({
   name: 'delete-pods',
   description: 'Delete pods (by name, by workload, or all) on a node or every node; DEL failures are recorded, not fatal.',
   params: s.object({
-    node: s.opt(s.string({ pattern: /^node-\d+$/, expected: 'a node name like node-1', description: 'Only pods on this node (default: every node).' })),
+    node: s.opt(s.nodeRef('Only pods on this node (default: every node).')),
     pods: s.opt(s.array(s.string({ pattern: POD_NAME, expected: 'a pod name like web-n1-0' }), { minItems: 1, unique: true, description: 'Pods to delete, by name.' })),
     workload: s.opt(s.string({ minLength: 1, description: 'Delete every pod of this workload.' })),
     all: s.opt(s.boolean('Delete every pod.')),
   }),
   validate(p, sc) {
-    if (p.node && !sc.nodeNames.includes(p.node)) return `unknown node '${p.node}'; the cluster has ${sc.nodeNames.join(', ')}`;
     const given = [p.pods !== undefined && 'pods', p.workload !== undefined && 'workload', p.all !== undefined && 'all'].filter(Boolean);
     if (given.length !== 1) return `give exactly one of 'pods' (names), 'workload' (a name) or 'all: true'${given.length ? `, found ${given.join(' and ')}` : ''}`;
     if (p.all === false) return `'all: false' selects nothing; write 'all: true', or name 'pods' or a 'workload'`;
@@ -30,11 +29,11 @@ export const deletePods = defineFault({
   async run(ctx, p) {
     const nodes = p.node ? [ctx.cluster.node(p.node)] : [...ctx.cluster.nodes];
     // Every pod the node knows of: sandboxes, and desired pods that have none (yet).
-    const known = (node: string) => [...new Set([...ctx.pods.pods(node).map((x) => x.spec.name), ...ctx.pods.desired(node).map((x) => x.name)])].sort();
+    const known = (node: string) => [...new Set([...ctx.agent(node).pods().map((x) => x.spec.name), ...ctx.agent(node).desired().map((x) => x.name)])].sort();
     const targets: { node: (typeof nodes)[number]; pod: string }[] = [];
     for (const node of nodes) {
       for (const pod of known(node.name)) {
-        const spec = ctx.pods.pod(node.name, pod)?.spec ?? ctx.pods.desired(node.name).find((x) => x.name === pod);
+        const spec = ctx.agent(node.name).pod(pod)?.spec ?? ctx.agent(node.name).desired().find((x) => x.name === pod);
         if (p.all || p.pods?.includes(pod) || (p.workload !== undefined && spec?.workload === p.workload)) targets.push({ node, pod });
       }
     }
@@ -50,7 +49,7 @@ export const deletePods = defineFault({
     let ok = 0;
     for (const t of targets) {
       ctx.signal.throwIfAborted();
-      const r = await ctx.pods.deletePod(t.node, t.pod);
+      const r = await ctx.agent(t.node.name).deletePod(t.pod);
       if (r.ok) ok++;
       else failures.push(`${t.node.name}/${t.pod}: ${r.error}`);
     }

@@ -8,7 +8,6 @@ import { defineFault } from './registry.ts';
 import type { Node } from '../backends/types.ts';
 import type { CellContext } from '../context/cell-context.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
-import { readNetworkFile } from '../agent/node-agent.ts';
 import { CniRuntimeError } from '../runtime/libcni/errors.ts';
 import type { GcReport } from '../runtime/libcni/cni-runtime.ts';
 import { readReservations } from '../observe/reservations.ts';
@@ -17,9 +16,8 @@ export const gc = defineFault({
   name: 'gc',
   description: "Run the runtime's CNI GC on every network of a node (default: every running node), with the live attachments as the valid set.",
   params: s.object({
-    node: s.opt(s.string({ pattern: /^node-\d+$/, expected: 'a node name like node-1', description: 'Only this node (default: every running node).' })),
+    node: s.opt(s.nodeRef('Only this node (default: every running node).')),
   }),
-  validate: (p, sc) => (p.node && !sc.nodeNames.includes(p.node) ? `unknown node '${p.node}'; the cluster has ${sc.nodeNames.join(', ')}` : undefined),
   async run(ctx, p) {
     const nodes = p.node ? [ctx.cluster.node(p.node)] : ctx.cluster.nodes.filter((n) => n.running);
     const lines: string[] = [];
@@ -28,27 +26,23 @@ export const gc = defineFault({
   },
 });
 
-/** The networks a node's runtime knows: every config file in /etc/cni/net.d, in libcni's order. */
-async function nodeNetworks(node: Node) {
-  const files = (await node.list('/etc/cni/net.d')).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
-  return Promise.all(files.map(async (f) => ({ file: `/etc/cni/net.d/${f}`, list: await readNetworkFile(node, `/etc/cni/net.d/${f}`) })));
-}
-
 async function gcNode(ctx: CellContext, node: Node): Promise<string[]> {
   if (!node.running) throw new FaultlineError('invalid-input', `gc: node ${node.name} is powered off`);
-  const rt = ctx.pods.runtime(node);
-  const networks = await nodeNetworks(node);
+  const agent = ctx.agent(node.name);
+  const rt = agent.runtime.gc;
+  if (!rt) throw new FaultlineError('invalid-input', `gc: the runtime of ${node.name} (${agent.runtime.description}) has no CNI GC`);
+  const networks = await rt.networks();
   if (!networks.length) throw new FaultlineError('invalid-input', `gc: ${node.name} has no network config in /etc/cni/net.d`);
   // Sandboxes the runtime still holds (running, or whose DEL failed) are valid; a crashed ADD left none.
-  const held = ctx.pods.pods(node.name).filter((x) => x.phase !== 'failed').flatMap((x) => x.attachments);
+  const held = agent.pods().filter((x) => x.phase !== 'failed').flatMap((x) => x.attachments);
   const lines: string[] = [];
-  for (const { list } of networks) {
+  for (const list of networks) {
     const valid = held.filter((a) => a.network === list.name).map((a) => ({ containerId: a.containerId, ifName: a.ifName }));
     const before = await readReservations(node);
     const t0 = Date.now();
     let report: GcReport;
     try {
-      report = await rt.gcNetworkList(list, valid);
+      report = await rt.gcNetwork(list, valid);
     } catch (e) {
       if (e instanceof CniRuntimeError && e.kind === 'unsupported') {
         throw new FaultlineError('invalid-input', `gc: ${e.message}; choose a runtime profile with GC (libcni-1.2 or later) in cluster.stack.runtime`);

@@ -8,23 +8,23 @@ export const hardReboot = defineFault({
   name: 'hard-reboot',
   description: 'Cut the power of a node and boot it again, `repeat` times.',
   params: s.object({
-    node: s.req(s.string({ pattern: /^node-\d+$/ })),
+    node: s.req(s.nodeRef()),
     repeat: s.opt(s.integer({ min: 1, max: 100 }), 1),
     downMs: s.opt(s.integer({ min: 0, max: 60_000, description: 'Time powered off before the boot.' }), 0),
   }),
-  validate: (p, sc) => (sc.nodeNames.includes(p.node) ? undefined : `unknown node '${p.node}'; the cluster has ${sc.nodeNames.join(', ')}`),
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
+    const agent = ctx.agent(p.node);
     const results: string[] = [];
     for (let i = 1; i <= p.repeat!; i++) {
       ctx.signal.throwIfAborted();
       await node.powerOff();
-      ctx.pods.onPowerOff(node);
+      agent.onPowerOff();
       if (p.downMs) await new Promise((r) => setTimeout(r, p.downMs));
       await node.powerOn();
       await ctx.boot(node);
-      const pods = ctx.pods.pods(node.name);
-      results.push(`#${i}: ${pods.filter((x) => x.phase === 'running').length}/${ctx.pods.desired(node.name).length} pods running`);
+      const pods = agent.pods();
+      results.push(`#${i}: ${pods.filter((x) => x.phase === 'running').length}/${agent.desired().length} pods running`);
       ctx.progress(`hard-reboot ${p.node} ${i}/${p.repeat}: ${results.at(-1)}`);
       if (i < p.repeat!) await ctx.observe(`hard-reboot ${p.node} #${i}`);
     }

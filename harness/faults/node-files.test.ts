@@ -6,22 +6,14 @@ import { describeGc } from './gc.ts';
 import { encodeCacheFile } from '../runtime/libcni/cache.ts';
 import type { GcReport } from '../runtime/libcni/cni-runtime.ts';
 
-const sc = { nodeNames: ['node-1', 'node-2'] };
-
 describe('checkFileTarget', () => {
   it.each([
     [{ node: 'node-1', path: '/var/lib/cni/results/x' }, undefined],
     [{ node: 'node-2', glob: '/var/lib/cni/results/lab-net-*' }, undefined],
-    [{ node: 'node-1', glob: '/var/*/cni/networks/*/10.*' }, undefined],
-    [{ node: 'node-1', glob: '/run/netns/*' }, undefined],
-    [{ node: 'node-3', path: '/var/lib/cni/x' }, "unknown node 'node-3'; the cluster has node-1, node-2"],
     [{ node: 'node-1' }, "give exactly one of 'path' (a file) or 'glob' (a pattern)"],
     [{ node: 'node-1', path: '/var/lib/cni/x', glob: '/var/lib/cni/*' }, "give exactly one of 'path' (a file) or 'glob' (a pattern), found both"],
-    [{ node: 'node-1', glob: '/etc/passwd*' }, "glob /etc/passwd* can never name a node file: a node's files live under /var/lib/cni, /etc/cni, /var/log, /run, /tmp"],
-    [{ node: 'node-1', path: '/var/lib/cni' }, "path /var/lib/cni can never name a node file: a node's files live under /var/lib/cni, /etc/cni, /var/log, /run, /tmp"],
-    [{ node: 'node-1', path: '/opt/cni/bin/bridge' }, "path /opt/cni/bin/bridge can never name a node file: a node's files live under /var/lib/cni, /etc/cni, /var/log, /run, /tmp"],
   ])('%j -> %s', (p, want) => {
-    expect(checkFileTarget(p, sc)).toBe(want);
+    expect(checkFileTarget(p)).toBe(want);
   });
 });
 

@@ -12,7 +12,7 @@ export const truncateFile = defineFault({
     ...fileTargetFields,
     size: s.opt(s.integer({ min: 0, max: 1 << 30, description: 'New size in bytes (0 empties the file).' }), 0),
   }),
-  validate: (p, sc) => checkFileTarget(p, sc),
+  validate: (p) => checkFileTarget(p),
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
     const files = await resolveFileTarget(node, p, 'truncate-file');

@@ -1,3 +1,4 @@
+import { localReaper } from '../backends/local/reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -69,24 +70,24 @@ describe('createRun', () => {
     expect(run.cellDir('c1').startsWith(run.workDir + '/')).toBe(true);
 
     await mkdir(run.cellDir('c1'), { recursive: true });
-    await run.release();
+    await run.release([localReaper]);
     expect(existsSync(run.workDir)).toBe(false);
     expect(activeRun(run.runId)).toBeUndefined();
-    await run.release(); // twice: fine
+    await run.release([localReaper]); // twice: fine
   });
 
   it('rejects malformed and duplicate run ids', async () => {
     await expect(createRun({ runId: 'run-1' })).rejects.toMatchObject({ code: 'usage' });
     const run = await createRun({ runId: 'fl-20250101-000000-aaaaaa' });
     await expect(createRun({ runId: 'fl-20250101-000000-aaaaaa' })).rejects.toThrow(/already exists/);
-    await run.release();
+    await run.release([localReaper]);
   });
 
   it('release kills what is left of its nodes (verified) and removes the dir', async () => {
     const run = await createRun();
     const left = await sleeper();
     run.record(holder('ignored', left.id.pid, left.id.startTime));
-    await run.release();
+    await run.release([localReaper]);
     expect(pidAlive(left.id.pid)).toBe(false);
     await left.stop();
   });
@@ -112,11 +113,11 @@ describe('gcRuns', () => {
       await mkdir(corrupt);
       await writeFile(join(corrupt, 'ledger.json'), '{"version": 1, "runId": "fl-2025');
 
-      const dry = await gcRuns({ dryRun: true });
+      const dry = await gcRuns([localReaper], { dryRun: true });
       expect(dry.removed).toEqual(['.staging-fl-20250101-000001-000005', 'fl-20250101-000001-000001', 'fl-20250101-000001-000003']);
       for (const d of [deadDir, rebootDir, stagingDir]) expect(existsSync(d)).toBe(true);
 
-      const r = await gcRuns();
+      const r = await gcRuns([localReaper]);
       expect(r.removed).toEqual(dry.removed);
       expect(r.skippedLive.sort()).toEqual(['fl-20250101-000001-000002', 'fl-20250101-000001-000004', mine.runId].sort());
       expect(r.reasons['fl-20250101-000001-000002']).toMatch(new RegExp(`owner pid ${live.id.pid} is still running`));
@@ -128,10 +129,10 @@ describe('gcRuns', () => {
 
       // Once the owner dies, its run goes too.
       await live.stop();
-      expect((await gcRuns()).removed).toEqual(['fl-20250101-000001-000002']);
+      expect((await gcRuns([localReaper])).removed).toEqual(['fl-20250101-000001-000002']);
     } finally {
       await live.stop();
-      await mine.release();
+      await mine.release([localReaper]);
     }
   });
 
@@ -144,10 +145,10 @@ describe('gcRuns', () => {
         holder('r1', stillThere.id.pid, stillThere.id.startTime),
         holder('r2', recycled.id.pid, recycled.id.startTime - 1), // same pid, other process
       ]);
-      const dry = await gcRuns({ dryRun: true });
+      const dry = await gcRuns([localReaper], { dryRun: true });
       expect(dry.removed).toContain('fl-20250101-000002-000001');
       expect(pidAlive(stillThere.id.pid)).toBe(true);
-      const r = await gcRuns();
+      const r = await gcRuns([localReaper]);
       expect(r.removed).toContain('fl-20250101-000002-000001');
       expect(pidAlive(stillThere.id.pid)).toBe(false);
       expect(pidAlive(recycled.id.pid)).toBe(true);
@@ -158,6 +159,6 @@ describe('gcRuns', () => {
   });
 
   it('finds nothing to do without a runs dir', async () => {
-    expect(await gcRuns({ stateDir: join(state.dir, 'none') })).toEqual({ removed: [], skippedLive: [], reasons: {}, failed: [] });
+    expect(await gcRuns([localReaper], { stateDir: join(state.dir, 'none') })).toEqual({ removed: [], skippedLive: [], reasons: {}, failed: [] });
   });
 });

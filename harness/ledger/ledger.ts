@@ -1,23 +1,14 @@
 // The run ledger: every run owns runs/<run-id>/ under the state root, with ledger.json listing the
-// owner process and every resource before it is created. `gcRuns` removes what a killed run left
-// (and only that); `Run.release()` removes a run's dir at a normal end.
+// owner process and every resource before it is created. Backends record what they create and bring
+// a RunReaper that knows how to remove it; `gcRuns` asks every reaper about runs whose owner is dead
+// (and only those), then removes the run's dir; `Run.release()` does the same at a normal end.
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { FaultlineError, errorMessage } from '../errors.ts';
-import {
-  type ProcessIdentity,
-  isSameProcessAlive,
-  killMatching,
-  killVerified,
-  mountinfoHasSource,
-  readBootId,
-  readMountinfo,
-  readStartTime,
-  waitGone,
-} from '../util/procfs.ts';
+import { type ProcessIdentity, isSameProcessAlive, readBootId, readMountinfo, readStartTime } from '../util/procfs.ts';
 
 export const RUN_ID_RE = /^fl-\d{8}-\d{6}-[0-9a-f]{6}$/;
 const STAGING_PREFIX = '.staging-';
@@ -29,23 +20,25 @@ export interface RunOwner extends ProcessIdentity {
   host: string;
 }
 
-/** Something a run creates, listed before it exists. */
+/**
+ * Something a run creates, listed before it exists. `kind` names the resource; the backend that
+ * creates a kind of resource owns its other fields and knows how to remove it (its RunReaper).
+ */
 export type LedgerResource =
   | { kind: 'work-dir'; path: string; cellId?: string }
-  | {
-      kind: 'holder';
-      cellId: string;
-      node: string;
-      /** The node's dir on the host. */
-      nodeDir: string;
-      /** Source name of the node's mounts (faultline.<run-id>.<cell>.<node>). */
-      tag: string;
-      state: 'starting' | 'running' | 'stopped';
-      pid?: number;
-      startTime?: number;
-    };
+  | { kind: string; cellId?: string; [field: string]: unknown };
 
 export type LedgerEntry = LedgerResource & { id: string; recordedAt: string };
+
+/**
+ * Removes what a dead (or released) run left in one backend: the resources of its kinds in the run's
+ * ledger, or anything else carrying the run's id. Called before the run's dir is removed.
+ */
+export interface RunReaper {
+  readonly name: string;
+  /** `sameBoot`: the machine has not rebooted since the run was created (its processes may live). */
+  reap(ledger: LedgerFile, opts: { sameBoot: boolean }): Promise<void>;
+}
 
 export interface LedgerFile {
   version: 1;
@@ -67,8 +60,8 @@ export interface Run {
   /** Updates a listed resource (e.g. a holder's pid once spawned). */
   update(id: string, patch: Partial<LedgerResource>): void;
   resources(): readonly LedgerEntry[];
-  /** Normal end: kills what is left of the run's nodes and removes the run dir. */
-  release(): Promise<void>;
+  /** Normal end: asks each reaper to remove what is left of the run, then removes the run dir. */
+  release(reapers: readonly RunReaper[]): Promise<void>;
 }
 
 export interface GcResult {
@@ -95,11 +88,6 @@ export function newRunId(now = new Date()): string {
   const date = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}`;
   const time = `${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `fl-${date}-${time}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Source-name prefix of every mount a run's nodes make; see holder.sh. */
-export function runMountTagPrefix(runId: string): string {
-  return `faultline.${runId}.`;
 }
 
 /** A file-name-safe, collision-free form of a cell id. */
@@ -182,9 +170,9 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
       writeLedger(dir, ledger);
     },
     resources: () => ledger.resources,
-    async release() {
+    async release(reapers) {
       if (active.get(runId) !== run) return;
-      await reapRun(ledger, dir);
+      await reapRun(ledger, dir, reapers);
       active.delete(runId);
     },
   };
@@ -202,19 +190,10 @@ function liveReason(ledger: LedgerFile): string | undefined {
   return undefined;
 }
 
-/** Kills the run's processes, unmounts what the host sees below its dir, removes the dir. */
-async function reapRun(ledger: LedgerFile, dir: string): Promise<void> {
+/** Asks every reaper, unmounts what the host sees below the run's dir, removes the dir. */
+async function reapRun(ledger: LedgerFile, dir: string, reapers: readonly RunReaper[]): Promise<void> {
   const sameBoot = ledger.owner.bootId === readBootId();
-  if (sameBoot) {
-    // Recorded holders first (pid + start time verified), then anything still inside a node.
-    const holders: ProcessIdentity[] = ledger.resources.flatMap((r) =>
-      r.kind === 'holder' && r.pid !== undefined && r.startTime !== undefined ? [{ pid: r.pid, startTime: r.startTime }] : [],
-    );
-    killVerified(holders);
-    if (!(await waitGone(holders))) throw new Error(`holders of ${ledger.runId} did not die`);
-    const prefix = runMountTagPrefix(ledger.runId);
-    await killMatching((p) => mountinfoHasSource(p.foreignMountinfo(), { prefix }));
-  }
+  for (const r of reapers) await r.reap(ledger, { sameBoot });
   await unmountBelow(dir);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -240,10 +219,10 @@ function unescapeMountPath(s: string): string {
 }
 
 /**
- * Removes every run whose owner process is dead: kills its nodes' processes still alive (verified by
- * pid and start time), unmounts, removes its dir. Never touches a live run.
+ * Removes every run whose owner process is dead: each reaper removes what the run left in its
+ * backend (processes, containers...), then its dir goes. Never touches a live run.
  */
-export async function gcRuns(opts: { dryRun?: boolean; stateDir?: string } = {}): Promise<GcResult> {
+export async function gcRuns(reapers: readonly RunReaper[], opts: { dryRun?: boolean; stateDir?: string } = {}): Promise<GcResult> {
   const result: GcResult = { removed: [], skippedLive: [], reasons: {}, failed: [] };
   const runsDir = join(opts.stateDir ?? stateRoot(), 'runs');
   let names: string[];
@@ -274,7 +253,7 @@ export async function gcRuns(opts: { dryRun?: boolean; stateDir?: string } = {})
     }
     if (!opts.dryRun) {
       try {
-        await reapRun(ledger, dir);
+        await reapRun(ledger, dir, reapers);
       } catch (e) {
         result.failed.push({ runId: name, error: errorMessage(e) });
         continue;

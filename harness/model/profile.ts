@@ -1,5 +1,10 @@
 // Stack and runtime profiles are data under profiles/; these are their validated shapes.
-import type { NetworkConfigList } from '../runtime/libcni/types.ts';
+import type { NetworkConfigList } from './cni.ts';
+
+// The delegation semantics a multi-network stack may run with (cluster.stack.delegation); what each
+// means is in runtime/model/multi-network.ts and profiles/kubeovn/*.yaml.
+export const DELEGATIONS = ['definition-at-del', 'cached-delegates'] as const;
+export type Delegation = (typeof DELEGATIONS)[number];
 
 export interface StageFile {
   /** Where the release puts it (e.g. /system/oem/99_cni_reset.yaml); informative. */
@@ -82,5 +87,5 @@ export interface ResolvedStack {
   plugins: ResolvedPlugins;
   /** cniVersion written into the conflists (profile's, or the scenario's override). */
   conflistCniVersion: string;
-  delegation: 'definition-at-del' | 'cached-delegates';
+  delegation: Delegation;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Timeline, replayObservations, type NodeSnapshot, type Reservation, type Attachment } from './timeline.ts';
+import { Timeline, replayObservations } from './timeline.ts';
+import { type NodeSnapshot, type Reservation, type Attachment } from './snapshot.ts';
 import { createRng } from '../util/rng.ts';
 
 const res = (node: string, ip: string, cid: string, network = 'net'): Reservation => ({ network, ip, containerId: cid, ifName: 'eth0', file: `/var/lib/cni/networks/${network}/${ip}`, mtimeMs: 1 });

@@ -1,8 +1,8 @@
 // Free addresses per host-local network, from the ranges in the node's own network configs.
 import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot, Reservation } from '../model/timeline.ts';
+import type { NodeSnapshot, Reservation } from '../model/snapshot.ts';
 import { parseCidr, parseIPv4 } from '../util/net.ts';
-import { readNetworkFile } from '../agent/node-agent.ts';
+import { readNetworkConfig } from '../runtime/model/node-io.ts';
 
 interface RangeLike {
   subnet?: string;
@@ -35,7 +35,7 @@ export async function readHeadroom(node: Node, reservations: Reservation[]): Pro
   for (const f of files) {
     let list;
     try {
-      list = await readNetworkFile(node, `/etc/cni/net.d/${f}`);
+      list = await readNetworkConfig(node, `/etc/cni/net.d/${f}`);
     } catch {
       continue; // unreadable configs are the config observation's business
     }

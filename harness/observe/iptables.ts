@@ -1,7 +1,7 @@
 // CNI-made iptables chains in a node's namespace (nat and filter), with their owner container ids
 // taken from the rules' comments (bridge/portmap write `id: "<containerID>"`).
 import type { Node } from '../backends/types.ts';
-import type { IptablesChain } from '../model/timeline.ts';
+import type { IptablesChain } from '../model/snapshot.ts';
 
 const CNI_CHAIN = /^(CNI-|CNI_)/;
 

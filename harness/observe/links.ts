@@ -1,6 +1,6 @@
 // Links of a node's network namespace, and which pod network namespace each veth's peer lives in.
 import type { Node } from '../backends/types.ts';
-import type { LinkInfo } from '../model/timeline.ts';
+import type { LinkInfo } from '../model/snapshot.ts';
 
 interface IpLink {
   ifname: string;

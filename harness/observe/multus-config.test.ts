@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot } from '../model/timeline.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
 import type { CellContext } from '../context/cell-context.ts';
 import { observeMultusConfig } from './multus-config.ts';
 import { configNotNested } from '../assertions/config-not-nested.ts';

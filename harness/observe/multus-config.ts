@@ -4,7 +4,7 @@
 // took the first file of the sorted directory, which after a restart was its own 00-multus.conf, and
 // so delegated to itself (FACTS.md section 4; multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
 import type { Node } from '../backends/types.ts';
-import type { MultusConfigObservation } from '../model/timeline.ts';
+import type { MultusConfigObservation } from '../model/snapshot.ts';
 
 export const NET_D = '/etc/cni/net.d';
 export const MULTUS_CONF = '00-multus.conf';

@@ -1,7 +1,7 @@
 // host-local's on-disk store: one file per reserved IP, named by the IP, holding
 // "<containerID>\r\n<ifname>" (older releases: the container id alone); last_reserved_ip.<n>; lock.
 import type { Node } from '../backends/types.ts';
-import type { Reservation } from '../model/timeline.ts';
+import type { Reservation } from '../model/snapshot.ts';
 import { parseIPv4 } from '../util/net.ts';
 
 export const HOST_LOCAL_ROOT = '/var/lib/cni/networks';

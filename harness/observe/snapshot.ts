@@ -1,7 +1,7 @@
 // A snapshot of a node after a step: what the disk, the kernel and the runtime say.
-import type { Node } from '../backends/types.ts';
-import type { NodeSnapshot } from '../model/timeline.ts';
-import type { PodManager } from '../agent/node-agent.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
+import type { NodeAgent } from '../agent/types.ts';
+import type { ClusterNetworks } from '../cluster/network-store.ts';
 import { readReservations } from './reservations.ts';
 import { readLinks } from './links.ts';
 import { readHeadroom } from './headroom.ts';
@@ -11,15 +11,16 @@ import { readIptablesChains } from './iptables.ts';
 import { observeMultusConfig } from './multus-config.ts';
 import { networkCapacities } from './accounting.ts';
 
-export async function observeNode(node: Node, pods: PodManager): Promise<NodeSnapshot> {
+export async function observeNode(agent: NodeAgent, networks: ClusterNetworks): Promise<NodeSnapshot> {
+  const node = agent.node;
   const reservations = await readReservations(node);
-  const attachments = pods.attachments(node.name);
+  const attachments = agent.attachments();
   const snap: NodeSnapshot = { node: node.name, running: node.running, reservations, attachments, links: [], netns: [] };
   if (node.bootedAtMs !== undefined) snap.bootedAtMs = node.bootedAtMs;
   snap.cache = await readCacheEntries(nodeRuntimeIo(node).cacheFs, '/var/lib/cni');
   snap.headroom = await readHeadroom(node, reservations);
   // Secondary networks are definitions in the cluster store, not files in net.d.
-  for (const [net, capacity] of networkCapacities(pods, node)) {
+  for (const [net, capacity] of networkCapacities(networks, node.name)) {
     if (snap.headroom[net]) continue;
     const used = reservations.filter((r) => r.network === net).length;
     snap.headroom[net] = { capacity, used, free: Math.max(0, capacity - used) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConsoleReporter, defaultColor, type ConsoleStream } from './console-reporter.ts';
 import { LIBCNI_ERROR, ORPHAN_VETH, makeAsExpectedReport, makeRunReport } from '../../testing/reports.ts';
-import type { RunReport } from './types.ts';
+import type { RunReport } from '../model/report.ts';
 
 class Capture implements ConsoleStream {
   text = '';

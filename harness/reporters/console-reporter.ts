@@ -1,6 +1,7 @@
 // Progress on stderr while a run goes, and a closing table. Loud outcomes (FAILED, XPASS, ERROR) stand
 // out with or without colour; text from nodes is made visible so it cannot drive the terminal.
-import type { CellReport, Outcome, Reporter, RunReport } from './types.ts';
+import type { CellReport, Outcome, RunReport } from '../model/report.ts';
+import type { Reporter } from './types.ts';
 import { formatDuration, headline, isAsExpected, outcomeLabel, reportedAssertions, runAsExpected, visible } from './format.ts';
 
 /** The part of a writable stream the console reporter uses. */

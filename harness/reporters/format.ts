@@ -1,6 +1,6 @@
 // Wording and small text helpers every reporter shares, so a cell reads the same in each document.
-import type { AssertionResult, Evidence } from '../model/timeline.ts';
-import type { CellReport, Outcome, RunReport } from './types.ts';
+import type { AssertionResult, Evidence } from '../model/verdict.ts';
+import type { CellReport, Outcome, RunReport } from '../model/report.ts';
 
 export const OUTCOMES: readonly Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
 

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { observationPoints, timelineSvg } from './html-reporter.ts';
 import { makeRunReport } from '../../testing/reports.ts';
-import { Timeline, type NodeSnapshot } from '../model/timeline.ts';
+import { Timeline } from '../model/timeline.ts';
+import { type NodeSnapshot } from '../model/snapshot.ts';
 
 const node = (name: string, n: number, m: number): NodeSnapshot => ({
   node: name,

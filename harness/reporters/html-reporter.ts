@@ -1,9 +1,11 @@
 // report.html: one self-contained page (no external assets). Per cell: an outcome badge, an inline SVG
 // plot of host-local reservations against live attachments per node over the cell's observations,
 // with step markers, then the assertions with their evidence.
-import type { AssertionResult, Evidence, TimelineEntry } from '../model/timeline.ts';
+import type { AssertionResult, Evidence } from '../model/verdict.ts';
+import type { TimelineEntry } from '../model/timeline.ts';
 import { replayObservations } from '../model/timeline.ts';
-import type { CellReport, Reporter, RunReport } from './types.ts';
+import type { CellReport, RunReport } from '../model/report.ts';
+import type { Reporter } from './types.ts';
 import {
   evidenceDetails, expectedFailures, failedSteps, formatDuration, formatMatrix, headline, isAsExpected, outcomeLabel,
   runAsExpected, stackFacts, visible,

@@ -8,7 +8,8 @@ import { JunitReporter, type JunitReporterOptions } from './junit-reporter.ts';
 import { MarkdownReporter, type MarkdownReporterOptions } from './markdown-reporter.ts';
 import type { Reporter } from './types.ts';
 
-export type { Reporter, RunReport, CellReport, Outcome } from './types.ts';
+export type { Reporter } from './types.ts';
+export type { RunReport, CellReport, Outcome } from '../model/report.ts';
 export { ConsoleReporter, defaultColor, type ConsoleReporterOptions, type ConsoleStream } from './console-reporter.ts';
 export { HtmlReporter, renderHtml, timelineSvg, type HtmlReporterOptions } from './html-reporter.ts';
 export { JsonReporter, renderJson, type JsonReporterOptions } from './json-reporter.ts';

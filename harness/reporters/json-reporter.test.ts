@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JsonReporter, renderJson } from './json-reporter.ts';
 import { LEAKED_CONTENT, LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from '../../testing/reports.ts';
-import type { RunReport } from './types.ts';
+import type { RunReport } from '../model/report.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,7 +1,8 @@
 // report.json: the complete run report, the source every other document is derived from. Keys are
 // written in the order the types declare them (fields added later follow, sorted), whatever order the
 // runner built the objects in, so two reports diff cleanly.
-import type { Reporter, RunReport } from './types.ts';
+import type { Reporter } from './types.ts';
+import type { RunReport } from '../model/report.ts';
 import { resolveOutDir, writeReportFile } from './write-file.ts';
 
 export interface JsonReporterOptions {

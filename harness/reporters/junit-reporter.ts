@@ -1,7 +1,8 @@
 // junit.xml: one testsuite per scenario, one testcase per cell. A regression and an XPASS are
 // failures, a harness error is an error, an expected failure (xfail) passes with its evidence in
 // system-out, so CI dashboards show what reproduced without turning red.
-import type { CellReport, Reporter, RunReport } from './types.ts';
+import type { CellReport, RunReport } from '../model/report.ts';
+import type { Reporter } from './types.ts';
 import { evidenceText, expectedFailures, failedSteps, reportedAssertions, stackFacts, xpassMessage } from './format.ts';
 import { resolveOutDir, writeReportFile } from './write-file.ts';
 

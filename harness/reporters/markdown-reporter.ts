@@ -1,8 +1,9 @@
 // summary.md: a headline, a table of cells and, per cell, why it ended as it did with the evidence.
 // Written to fit GitHub's job summary: appended to $GITHUB_STEP_SUMMARY when that is set.
 import { appendFile, stat } from 'node:fs/promises';
-import type { Evidence } from '../model/timeline.ts';
-import type { CellReport, Reporter, RunReport } from './types.ts';
+import type { Evidence } from '../model/verdict.ts';
+import type { CellReport, RunReport } from '../model/report.ts';
+import type { Reporter } from './types.ts';
 import {
   evidenceDetails, expectedFailures, failedSteps, stepDetails, formatDuration, formatMatrix, headline, isAsExpected, isLoud,
   outcomeLabel, reportedAssertions, stackFacts, visible,

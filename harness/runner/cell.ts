@@ -3,18 +3,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
-import type { Scenario } from '../scenario/schema.ts';
-import type { CellReport } from '../reporters/types.ts';
-import type { AssertionResult, NodeSnapshot } from '../model/timeline.ts';
+import type { CellExpectation, Scenario, StackSelection } from '../model/scenario.ts';
+import { expandMatrix, selectCells, type OnlyFilter } from '../scenario/matrix.ts';
+import type { CellReport } from '../model/report.ts';
+import type { AssertionResult } from '../model/verdict.ts';
+import type { NodeSnapshot } from '../model/snapshot.ts';
 import { Timeline } from '../model/timeline.ts';
 import type { CellContext } from '../context/cell-context.ts';
-import { resolveStack, type StackSelection } from './stack.ts';
-import { PodManager } from '../agent/node-agent.ts';
+import { resolveStack } from './stack.ts';
+import { composeAgents } from './compose.ts';
 import { bootNode } from '../boot/boot-node.ts';
 import { observeNode } from '../observe/snapshot.ts';
 import { getFault } from '../faults/index.ts';
 import { getAssertion } from '../assertions/index.ts';
-import { asExpected, decideOutcome, type CellExpectation } from './outcome.ts';
+import { asExpected, decideOutcome } from './outcome.ts';
 import { createRng } from '../util/rng.ts';
 import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
@@ -27,6 +29,23 @@ export interface CellPlan {
   values: Record<string, string>;
   stack: StackSelection;
   expectation: CellExpectation;
+  /** The backend the cell runs on: the scenario's, or --backend. */
+  backend: string;
+}
+
+/**
+ * The cells of these scenarios in run order, each with its plan index; `only` keeps the cells with
+ * those matrix values (in scenarios that have the dimension), `backend` overrides every scenario's.
+ */
+export function planCells(scenarios: readonly Scenario[], opts: { only?: OnlyFilter; backend?: string } = {}): CellPlan[] {
+  const plans: CellPlan[] = [];
+  for (const scenario of scenarios) {
+    const only = new Map([...(opts.only ?? new Map())].filter(([dim]) => dim in scenario.matrix));
+    for (const c of selectCells(scenario, expandMatrix(scenario), only)) {
+      plans.push({ index: plans.length, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation, backend: opts.backend ?? scenario.cluster.backend });
+    }
+  }
+  return plans;
 }
 
 export interface CellEnv {
@@ -40,10 +59,10 @@ export interface CellEnv {
   progress(cellId: string, message: string): void;
 }
 
-/** Node names and subnets: node-i gets the i-th subnet of the pod CIDR. */
-export function nodeLayout(scenario: Scenario): { name: string; podSubnet: string }[] {
+/** Node names (the backend's) and subnets: the i-th node gets the i-th subnet of the pod CIDR. */
+export function nodeLayout(scenario: Scenario, backend: Pick<Backend, 'nodeNames'>): { name: string; podSubnet: string }[] {
   const parent = parseCidr(scenario.cluster.podCIDR)!;
-  return Array.from({ length: scenario.cluster.nodes }, (_, i) => ({ name: `node-${i + 1}`, podSubnet: formatCidr(subnetAt(parent, scenario.cluster.nodeMask, i)) }));
+  return backend.nodeNames(scenario.cluster.nodes).map((name, i) => ({ name, podSubnet: formatCidr(subnetAt(parent, scenario.cluster.nodeMask, i)) }));
 }
 
 export function cellSlug(plan: CellPlan): string {
@@ -70,13 +89,18 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         runId: env.runId,
         cellId: slug,
         workDir: path.join(env.workDir, 'cells', slug),
-        nodes: nodeLayout(plan.scenario).map((n) => ({ ...n, pluginDir: resolved.plugins.dir })),
+        nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir })),
         ...externalSegments(resolved),
       },
       env.signal,
     );
     const c = cluster;
-    const pods = new PodManager(c.nodes, resolved, timeline, createRng(env.seed).fork(plan.id), plan.scenario.workload);
+    const { agents, networks } = composeAgents(c.nodes, resolved, timeline, createRng(env.seed).fork(plan.id), plan.scenario.workload);
+    const agentOf = (name: string) => {
+      const a = agents.find((x) => x.node.name === name);
+      if (!a) throw new FaultlineError('invalid-input', `no node named ${name} (nodes: ${agents.map((x) => x.node.name).join(', ')})`);
+      return a;
+    };
     const invariantState = new Map<string, AssertionResult>();
 
     const ctx: CellContext = {
@@ -85,17 +109,19 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       stack: resolved,
       cluster: c,
       timeline,
-      pods,
+      agents,
+      agent: agentOf,
+      networks,
       signal: env.signal,
       artifactsDir,
       seed: env.seed,
       progress,
       async observe(after) {
-        const nodes: NodeSnapshot[] = await Promise.all(c.nodes.map((n) => observeNode(n, pods)));
+        const nodes: NodeSnapshot[] = await Promise.all(agents.map((a) => observeNode(a, networks)));
         timeline.observe(after, nodes);
         return nodes;
       },
-      boot: (node: Node) => bootNode(node, resolved, timeline, pods),
+      boot: (node: Node) => bootNode(agentOf(node.name), resolved, timeline),
       async checkInvariants(after, opts = {}) {
         const snap = opts.snapshot ?? timeline.currentSnapshot() ?? (await ctx.observe(after));
         let ok = true;

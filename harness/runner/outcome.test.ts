@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asExpected, decideOutcome } from './outcome.ts';
-import type { AssertionResult } from '../model/timeline.ts';
+import type { AssertionResult } from '../model/verdict.ts';
 
 const r = (name: string, status: AssertionResult['status'], phase: AssertionResult['phase'] = 'end'): AssertionResult => ({ name, status, phase, evidence: [] });
 

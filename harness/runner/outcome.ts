@@ -1,13 +1,9 @@
 // From verdicts and the cell's expectation to an outcome (DESIGN.md "Outcomes"). Unknown is never a
 // pass: a check that could not judge makes the cell an error.
-import type { AssertionResult } from '../model/timeline.ts';
-import type { Outcome } from '../reporters/types.ts';
+import type { AssertionResult } from '../model/verdict.ts';
+import type { Outcome } from '../model/report.ts';
+import type { CellExpectation } from '../model/scenario.ts';
 
-export interface CellExpectation {
-  outcome: 'pass' | 'fail' | 'error';
-  failing: string[];
-  reason?: string;
-}
 
 export function decideOutcome(results: readonly AssertionResult[], expected: CellExpectation, harnessError?: string): { outcome: Outcome; reason: string } {
   if (harnessError !== undefined) {

@@ -4,16 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Backend } from '../backends/types.ts';
-import type { CellReport, Outcome, Reporter, RunReport } from '../reporters/types.ts';
+import type { CellReport, Outcome, RunReport } from '../model/report.ts';
+import type { Reporter } from '../reporters/types.ts';
 import { runCell, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
-import { createRun } from '../ledger/ledger.ts';
+import { createRun, type RunReaper } from '../ledger/ledger.ts';
 import { fanOut, writtenPaths } from '../reporters/index.ts';
-import { LocalBackend } from '../backends/local/local-backend.ts';
 
-export interface RunOptions {
+/** Where cells run: the backends by name (the registry, composed by the CLI) and their reapers. */
+export interface RunEnvironment {
+  backends: (name: string) => Backend;
+  /** What the run's release asks to remove leftovers (every backend's reaper). */
+  reapers: readonly RunReaper[];
+}
+
+export interface RunOptions extends RunEnvironment {
   cells: CellPlan[];
   /** Report directory; default reports/<run-id>. */
   out?: string;
@@ -21,7 +28,6 @@ export interface RunOptions {
   seed?: number;
   reporters: Reporter[];
   signal: AbortSignal;
-  backend?: Backend;
   argv?: string[];
 }
 
@@ -32,10 +38,12 @@ export function defaultJobs(cells: number): number {
 }
 
 export async function runCells(opts: RunOptions): Promise<RunReport> {
-  const backend = opts.backend ?? new LocalBackend();
-  const problems = await backend.check();
-  if (problems.length) {
-    throw new FaultlineError('prerequisite', `the ${backend.name} backend cannot run here:\n${problems.map((p) => `  - ${p.problem} (fix: ${p.fix})`).join('\n')}`);
+  for (const name of [...new Set(opts.cells.map((c) => c.backend))]) {
+    const backend = opts.backends(name);
+    const problems = await backend.check();
+    if (problems.length) {
+      throw new FaultlineError('prerequisite', `the ${backend.name} backend cannot run here:\n${problems.map((p) => `  - ${p.problem} (fix: ${p.fix})`).join('\n')}`);
+    }
   }
   const run = await createRun();
   const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', run.runId));
@@ -55,7 +63,7 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
         await fan('onCellStart', { id: plan.id });
         const report = await runCell(plan, {
           runId: run.runId,
-          backend,
+          backend: opts.backends(plan.backend),
           workDir: run.workDir,
           reportDir: outDir,
           seed,
@@ -69,7 +77,7 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
     };
     await Promise.all(Array.from({ length: jobs }, worker));
   } finally {
-    await run.release();
+    await run.release(opts.reapers);
   }
   const cells = reports.filter(Boolean);
   const finishedAt = new Date();

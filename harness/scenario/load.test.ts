@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.ts';
 import { faults } from '../faults/index.ts';
 import { assertions } from '../assertions/index.ts';
-import { findScenarioFiles, loadScenario, loadScenarios, parseScenario, pathProblem } from './load.ts';
+import { findScenarioFiles, loadScenario, loadScenarios, parseScenario } from './load.ts';
+import { pathProblem } from './refs.ts';
 import { expandMatrix } from './matrix.ts';
 
 const GOOD = path.join(import.meta.dirname, 'testdata', 'good');

@@ -6,15 +6,28 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
 import { REPO_ROOT } from '../version.ts';
-import { faults } from '../faults/index.ts';
-import { assertions } from '../assertions/index.ts';
+import { faults, faultSchemas } from '../faults/index.ts';
+import { assertions, assertionSchemas } from '../assertions/index.ts';
+import { KNOWN_BACKENDS, getBackend, unavailableReason } from '../backends/index.ts';
+import type { Backend } from '../backends/types.ts';
+import { refProblem } from './refs.ts';
 import { parseCidr, subnetCount } from '../util/net.ts';
-import type { Problem } from '../schema/dsl.ts';
-import { scenarioSchema, type Scenario, type ScenarioDoc, type CheckSpec, type StepSpec } from './schema.ts';
+import type { Problem, Ref, Schema } from '../schema/dsl.ts';
+import type { CheckSpec, LocatedMessage, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
+import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from './schema.ts';
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
-import { DELEGATIONS } from '../model/delegation.ts';
+import { DELEGATIONS } from '../model/profile.ts';
 import yaml from 'js-yaml';
+
+// The composition root of the scenario schema: the registries of steps, checks and backends.
+export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
+export const scenarioSchema = buildScenarioSchema(SCENARIO_REGISTRIES);
+
+/** The JSON Schema editors use (schemas/scenario.schema.json). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return generateJsonSchema(SCENARIO_REGISTRIES);
+}
 
 /** Scenario files bigger than this are refused before parsing. */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
@@ -22,11 +35,31 @@ export const MAX_SCENARIO_BYTES = 1024 * 1024;
 export interface LoadOptions {
   /** Where profiles/ lives; default the faultline checkout (tests point it at a fixture). */
   repoRoot?: string;
+  /** The backend every cell will run on (--backend), instead of each scenario's cluster.backend. */
+  backend?: string;
+}
+
+/** What validation needs beyond the file: the profiles, and the backend override if any. */
+interface LoadContext {
+  catalog: ProfileCatalog;
+  backendOverride?: string;
+  /** The backend whose node names and file roots a scenario's references are checked against. */
+  backend: Pick<Backend, 'nodeNames' | 'fileRoots'>;
+}
+
+function loadContext(opts: LoadOptions): Omit<LoadContext, 'backend'> {
+  return { catalog: new ProfileCatalog(opts.repoRoot ?? REPO_ROOT), ...(opts.backend ? { backendOverride: opts.backend } : {}) };
+}
+
+/** The backend a scenario runs on; a planned one is reported elsewhere, so check against local's. */
+function backendFor(doc: ScenarioDoc, lc: Omit<LoadContext, 'backend'>): LoadContext {
+  const name = lc.backendOverride ?? doc.cluster.backend;
+  return { ...lc, backend: getBackend(unavailableReason(name) ? 'local' : name) };
 }
 
 /** Loads and validates one scenario file; throws InvalidInputError with every problem found. */
 export async function loadScenario(file: string, opts: LoadOptions = {}): Promise<Scenario> {
-  return loadWith(file, new ProfileCatalog(opts.repoRoot ?? REPO_ROOT));
+  return loadWith(file, loadContext(opts));
 }
 
 /**
@@ -35,12 +68,12 @@ export async function loadScenario(file: string, opts: LoadOptions = {}): Promis
  * problems of all files, including names used by two files.
  */
 export async function loadScenarios(pathsOrDirs: readonly string[], opts: LoadOptions = {}): Promise<Scenario[]> {
-  const catalog = new ProfileCatalog(opts.repoRoot ?? REPO_ROOT);
+  const lc = loadContext(opts);
   const problems: { location: Location; message: string }[] = [];
   const scenarios: Scenario[] = [];
   for (const file of await findScenarioFiles(pathsOrDirs)) {
     try {
-      scenarios.push(await loadWith(file, catalog));
+      scenarios.push(await loadWith(file, lc));
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
       problems.push(...e.problems);
@@ -91,7 +124,7 @@ export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise
   return out;
 }
 
-async function loadWith(file: string, catalog: ProfileCatalog): Promise<Scenario> {
+async function loadWith(file: string, lc: Omit<LoadContext, 'backend'>): Promise<Scenario> {
   let text: string;
   try {
     const st = await stat(file);
@@ -103,22 +136,22 @@ async function loadWith(file: string, catalog: ProfileCatalog): Promise<Scenario
     if (e instanceof InvalidInputError) throw e;
     throw new InvalidInputError([{ location: { file }, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  return parseScenarioWith(text, file, catalog);
+  return parseScenarioWith(text, file, lc);
 }
 
 /** Validates scenario text as if read from `file` (the loader's core, without the file system read). */
 export function parseScenario(text: string, file: string, opts: LoadOptions = {}): Scenario {
-  return parseScenarioWith(text, file, new ProfileCatalog(opts.repoRoot ?? REPO_ROOT));
+  return parseScenarioWith(text, file, loadContext(opts));
 }
 
-function parseScenarioWith(text: string, file: string, catalog: ProfileCatalog): Scenario {
+function parseScenarioWith(text: string, file: string, lc: Omit<LoadContext, 'backend'>): Scenario {
   if (text.length > MAX_SCENARIO_BYTES) {
     throw new InvalidInputError([{ location: { file }, message: `the file has ${text.length} characters; scenario files are limited to 1 MiB` }]);
   }
   const { value, positions } = parseYamlWithPositions(text, file);
   const problems: Problem[] = [];
   const doc = scenarioSchema.validate(value, [], problems);
-  if (doc && !problems.length) problems.push(...semanticProblems(doc, catalog));
+  if (doc && !problems.length) problems.push(...semanticProblems(doc, backendFor(doc, lc)));
   if (problems.length || !doc) {
     throw new InvalidInputError(locateProblems(problems.length ? problems : [{ path: [], message: 'invalid scenario' }], positions, file));
   }
@@ -142,16 +175,16 @@ export function locateProblems(problems: readonly Problem[], positions: Position
 
 type Check = CheckSpec & { list: 'assertions' | 'invariants'; index: number };
 
-function semanticProblems(doc: ScenarioDoc, catalog: ProfileCatalog): Problem[] {
+function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
   const problems: Problem[] = [];
   const checks: Check[] = [
     ...(doc.invariants ?? []).map((c, index) => ({ ...c, list: 'invariants' as const, index })),
     ...(doc.assertions ?? []).map((c, index) => ({ ...c, list: 'assertions' as const, index })),
   ];
   checkMatrix(doc, checks, problems);
-  checkCluster(doc, problems);
-  checkReferences(doc, checks, problems, catalog);
-  checkStack(doc, catalog, problems);
+  checkCluster(doc, problems, lc);
+  checkReferences(doc, checks, problems, lc);
+  checkStack(doc, lc.catalog, problems);
   return problems;
 }
 
@@ -232,14 +265,13 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
 
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => parseCidr(c)!);
 
-// Pod CIDR: private, big enough for one node subnet per node.
-/** Backends this version of faultline can run; DESIGN.md also plans container and kind. */
-export const AVAILABLE_BACKENDS = ['local'] as const;
-
-function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
+// Backend available; pod CIDR private and big enough for one node subnet per node.
+function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): void {
   const { podCIDR, nodeMask, nodes, backend } = doc.cluster;
-  if (backend !== undefined && !(AVAILABLE_BACKENDS as readonly string[]).includes(backend)) {
-    problems.push({ path: ['cluster', 'backend'], message: `backend '${backend}' is not available in this version of faultline (available: ${AVAILABLE_BACKENDS.join(', ')}); the container and kind backends are planned, see README "Backends"` });
+  // --backend replaces the scenario's: its own is then never used.
+  const unavailable = lc.backendOverride ? undefined : unavailableReason(backend);
+  if (unavailable) {
+    problems.push({ path: ['cluster', 'backend'], message: `backend '${backend}' is not available in this version of faultline: ${unavailable} (see README "Backends")` });
   }
   const cidr = podCIDR === undefined ? undefined : parseCidr(podCIDR);
   if (!cidr || nodeMask === undefined || nodes === undefined) return;
@@ -258,27 +290,24 @@ function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
   }
 }
 
-const isNodeKey = (k: string) => k === 'node' || k === 'nodes' || /[a-z](Node|Nodes)$/.test(k);
-const isPathKey = (k: string) => k === 'path' || k === 'glob' || /[a-z](Path|Glob)$/.test(k);
-
 // Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
-function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], catalog: ProfileCatalog): void {
-  const nodeCount = doc.cluster.nodes ?? 1;
-  const nodeNames = Array.from({ length: nodeCount }, (_, i) => `node-${i + 1}`);
-  const nodeList = nodeCount === 1 ? 'node-1' : `node-1..node-${nodeCount}`;
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext): void {
+  const nodeNames = lc.backend.nodeNames(doc.cluster.nodes);
+  const refCtx = { nodeNames, roots: lc.backend.fileRoots };
   const workloads = doc.workload ?? [];
   const workloadNames: string[] = [];
   const workloadSizes: Record<string, number> = {};
-  const profiles = profileNetworks(doc, catalog);
+  const profiles = profileNetworks(doc, lc.catalog);
 
   workloads.forEach((w, i) => {
     const first = workloadNames.indexOf(w.name);
     if (first >= 0) problems.push({ path: ['workload', i, 'name'], message: `workload name '${w.name}' is already used by workload.${first}; names must be unique` });
     workloadNames.push(w.name);
     (w.nodes ?? []).forEach((n, j) => {
-      if (!nodeNames.includes(n)) problems.push({ path: ['workload', i, 'nodes', j], message: `expected a node of this cluster (${nodeList}), found ${JSON.stringify(n)}` });
+      const message = refProblem({ kind: 'node', value: n, path: [] }, refCtx);
+      if (message) problems.push({ path: ['workload', i, 'nodes', j], message });
     });
-    workloadSizes[w.name] = (w.replicasPerNode ?? 1) * (w.nodes ? w.nodes.filter((n) => nodeNames.includes(n)).length : nodeCount);
+    workloadSizes[w.name] = (w.replicasPerNode ?? 1) * (w.nodes ? w.nodes.filter((n) => nodeNames.includes(n)).length : nodeNames.length);
     (w.networks ?? []).forEach((n, j) => {
       if (!profiles) return;
       const at = ['workload', i, 'networks', j];
@@ -289,44 +318,30 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
       problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
     }
   });
-  const ctx = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
+  const ctx: ValidationContext = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
 
-  // Node names and paths anywhere in a step's or check's parameters; returns the unknown nodes.
-  const visit = (params: unknown, at: KeyPath, found: Problem[], badNodes: Set<string>): void => {
-    if (Array.isArray(params)) return params.forEach((v, i) => visit(v, [...at, i], found, badNodes));
-    if (params === null || typeof params !== 'object') return;
-    for (const [k, v] of Object.entries(params)) {
-      const here = [...at, k];
-      const strings: [string, KeyPath][] = typeof v === 'string' ? [[v, here]] : Array.isArray(v) ? v.flatMap((x, i) => (typeof x === 'string' ? [[x, [...here, i]] as [string, KeyPath]] : [])) : [];
-      for (const [str, p] of strings) {
-        if (isNodeKey(k) && !nodeNames.includes(str)) {
-          badNodes.add(str);
-          found.push({ path: p, message: `expected a node of this cluster (${nodeList}), found ${JSON.stringify(str)}` });
-        }
-        const err = isPathKey(k) ? pathProblem(str) : undefined;
-        if (err) found.push({ path: p, message: err });
+  // The references the parameter schema marks (nodes, node paths and globs), then the entry's own check.
+  const judge = (def: { params: Schema<unknown>; validate?: (p: any, sc: ValidationContext) => string | LocatedMessage | undefined } | undefined, kind: string, params: Record<string, unknown>, at: KeyPath) => {
+    if (!def) return;
+    const refs: Ref[] = [];
+    def.params.collect(params, [...at, kind], refs);
+    let refFailed = false;
+    for (const ref of refs) {
+      const message = refProblem(ref, refCtx);
+      if (message) {
+        refFailed = true;
+        problems.push({ path: ref.path, message });
       }
-      if (typeof v === 'object') visit(v, here, found, badNodes);
     }
+    if (refFailed) return; // the entry's own check would judge a value already reported
+    const result = def.validate?.(params, ctx);
+    if (result === undefined) return;
+    if (typeof result === 'object' && result.path.length) problems.push({ path: [...at, kind, ...result.path], message: result.message });
+    else problems.push({ path: [...at, kind], atKey: true, message: typeof result === 'object' ? result.message : result });
   };
 
-  const judge = (kind: string, params: Record<string, unknown>, at: KeyPath, validate: ((p: any, sc: typeof ctx) => string | { path: KeyPath; message: string } | undefined) | undefined) => {
-    const found: Problem[] = [];
-    const badNodes = new Set<string>();
-    visit(params, [...at, kind], found, badNodes);
-    const result = validate?.(params, ctx);
-    const message = typeof result === 'object' ? result.message : result;
-    // A registry message about a node already reported at its value would say the same twice.
-    const repeated = message !== undefined && [...badNodes].some((n) => message.includes(n));
-    if (message && !repeated) {
-      if (typeof result === 'object' && result.path.length) problems.push({ path: [...at, kind, ...result.path], message });
-      else problems.push({ path: [...at, kind], atKey: true, message });
-    }
-    problems.push(...found);
-  };
-
-  (doc.steps ?? []).forEach((step: StepSpec, i) => judge(step.kind, step.params, ['steps', i], faults.find((f) => f.name === step.kind)?.validate));
-  for (const c of checks) judge(c.kind, c.params, [c.list, c.index], assertions.find((a) => a.name === c.kind)?.validate);
+  (doc.steps ?? []).forEach((step: StepSpec, i) => judge(faults.find((f) => f.name === step.kind), step.kind, step.params, ['steps', i]));
+  for (const c of checks) judge(assertions.find((a) => a.name === c.kind), c.kind, c.params, [c.list, c.index]);
 }
 
 /**
@@ -341,14 +356,6 @@ function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: 
   if (!found.length || found.length !== names.length) return undefined;
   const inAll = (secondary: boolean) => found[0]!.filter((n) => n.secondary === secondary && found.every((f) => f.some((m) => m.name === n.name && m.secondary === secondary))).map((n) => n.name);
   return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
-}
-
-/** Why a path from a scenario is not confined to the node's root, or undefined if it is. */
-export function pathProblem(p: string): string | undefined {
-  if (p.includes('\0')) return `expected a path without NUL bytes, found ${JSON.stringify(p)}`;
-  if (!p.startsWith('/')) return `expected an absolute path inside the node root (starting with /), found ${JSON.stringify(p)}`;
-  if (p.split('/').includes('..')) return `path escapes the node root: ${JSON.stringify(p)} has a '..' segment`;
-  return undefined;
 }
 
 const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaultlineError } from '../errors.ts';
 import { cellId, expandMatrix, parseOnly, placeholders, selectCells, substitute } from './matrix.ts';
-import type { ScenarioDoc } from './schema.ts';
+import type { ScenarioDoc } from '../model/scenario.ts';
 
 const scenario = (over: Partial<ScenarioDoc> = {}) => ({
   name: 'leak',

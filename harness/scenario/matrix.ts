@@ -1,18 +1,10 @@
 // A scenario's matrix becomes cells: one per combination of dimension values, each with its stack
 // (placeholders filled in) and the outcome expected of it.
 import { FaultlineError } from '../errors.ts';
-import type { Expectation, ScenarioDoc } from './schema.ts';
+import type { CellExpectation, Expectation, ScenarioDoc } from '../model/scenario.ts';
 
 export type Stack = ScenarioDoc['cluster']['stack'];
 
-/** What a cell is expected to do: pass, or fail with exactly these assertions failing. */
-export interface CellExpectation {
-  outcome: Expectation['outcome'];
-  failing: string[];
-  reason?: string;
-  /** Index in the scenario's `expect` list; absent for the default (pass). */
-  index?: number;
-}
 
 /** One combination of matrix values of one scenario. */
 export interface Cell {
@@ -40,7 +32,7 @@ export function substitute(template: string, values: Readonly<Record<string, str
 export function substituteStack(stack: Stack, values: Readonly<Record<string, string>>): Stack {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(stack)) out[k] = typeof v === 'string' ? substitute(v, values) : v;
-  return out as Stack;
+  return out as unknown as Stack;
 }
 
 /** Every combination of the matrix, in dimension order (the last dimension varies fastest). */

@@ -1,9 +1,10 @@
-// The scenario file's schema, composed from the fault and assertion registries so that the
-// validator, the generated JSON Schema and the code that runs cannot drift apart.
+// The scenario file's schema, built from the step and check schemas the fault and assertion
+// registries declare (scenario/load.ts composes them), so that the validator, the generated JSON
+// Schema and the code that runs cannot drift apart. The result has exactly the types of
+// model/scenario.ts (checked below at compile time).
 import * as s from '../schema/dsl.ts';
-import { faultSchemas } from '../faults/index.ts';
-import { assertionSchemas } from '../assertions/index.ts';
 import { isCidr } from '../util/net.ts';
+import type { CheckSpec, ScenarioDoc, StepSpec } from '../model/scenario.ts';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DIM = /^[a-z][a-z0-9-]{0,30}$/;
@@ -13,34 +14,35 @@ const name = (description?: string) => s.string({ pattern: NAME, expected: NAME_
 export const cidr = (description?: string) =>
   s.string({ expected: 'an IPv4 CIDR like 10.52.0.0/16', check: (v) => (isCidr(v) ? undefined : `expected an IPv4 CIDR like 10.52.0.0/16, found string ${JSON.stringify(v)}`), ...(description ? { description } : {}) });
 
-export interface StepSpec {
-  kind: string;
-  params: Record<string, unknown>;
-}
-export interface CheckSpec {
-  kind: string;
-  /** Name used in `expect.failing` and reports; defaults to the kind. */
-  name: string;
-  params: Record<string, unknown>;
+/** The parameter schemas of every registered step kind and check kind. */
+export interface ScenarioRegistries {
+  steps: Record<string, s.Schema<any>>;
+  checks: Record<string, s.Schema<any>>;
+  /** Backend names the registry knows. */
+  backends: readonly string[];
 }
 
-export const stepSchema = s.oneKey<StepSpec>(faultSchemas(), (kind, params) => ({ kind, params }), {
-  what: 'step',
-  description: 'One fault, wait or action. Exactly one key.',
-});
+export function stepSchema(steps: ScenarioRegistries['steps']): s.Schema<StepSpec> {
+  return s.oneKey<StepSpec>(steps, (kind, params) => ({ kind, params }), {
+    what: 'step',
+    description: 'One fault, wait or action. Exactly one key.',
+  });
+}
 
-export const checkSchema = s.oneKey<CheckSpec>(
-  assertionSchemas(),
-  (kind, params) => {
-    const { name, ...rest } = params as Record<string, unknown>;
-    return { kind, name: typeof name === 'string' ? name : kind, params: rest };
-  },
-  {
-    what: 'assertion',
-    description: 'One check. Exactly one key; `name` distinguishes two checks of the same kind.',
-    extra: { name: s.opt(name('Name used by expect.failing and in reports.')) },
-  },
-);
+export function checkSchema(checks: ScenarioRegistries['checks']): s.Schema<CheckSpec> {
+  return s.oneKey<CheckSpec>(
+    checks,
+    (kind, params) => {
+      const { name, ...rest } = params as Record<string, unknown>;
+      return { kind, name: typeof name === 'string' ? name : kind, params: rest };
+    },
+    {
+      what: 'assertion',
+      description: 'One check. Exactly one key; `name` distinguishes two checks of the same kind.',
+      extra: { name: s.opt(name('Name used by expect.failing and in reports.')) },
+    },
+  );
+}
 
 export const workloadSchema = s.object({
   name: s.req(name('Pod name prefix.')),
@@ -65,47 +67,43 @@ export const stackSchema = s.object({
   delegation: s.opt(s.string({ minLength: 1, description: 'Multi-network delegation semantics (definition-at-del, cached-delegates).' })),
 });
 
-export const clusterSchema = s.object({
-  backend: s.opt(s.literal(['local', 'container', 'kind'] as const), 'local'),
+export const clusterSchema = (backends: readonly string[]) => s.object({
+  backend: s.opt(s.literal<string>(backends, 'Where the nodes run (default local); --backend overrides it for every cell.'), 'local'),
   nodes: s.opt(s.integer({ min: 1, max: 16, description: 'Number of nodes, named node-1..node-N.' }), 1),
   podCIDR: s.opt(cidr('Cluster pod CIDR; each node gets a subnet of size nodeMask.'), '10.52.0.0/16'),
   nodeMask: s.opt(s.integer({ min: 8, max: 30, description: 'Prefix length of each node subnet.' }), 24),
   stack: s.req(stackSchema),
 });
 
-export const scenarioSchema = s.object(
-  {
-    name: s.req(name('Scenario name (DNS label).')),
-    description: s.req(s.string({ minLength: 1 })),
-    references: s.opt(s.array(s.string({ minLength: 1 }), { description: 'Bug threads, PRs, docs this reproduces.' }), []),
-    suites: s.opt(s.array(name(), { description: 'Suites this scenario belongs to (npm start runs "default").' }), []),
-    matrix: s.opt(s.record(s.array(s.string({ minLength: 1 }), { minItems: 1, unique: true }), { keyPattern: DIM }), {}),
-    expect: s.opt(s.array(expectationSchema), []),
-    cluster: s.req(clusterSchema),
-    workload: s.opt(s.array(workloadSchema), []),
-    steps: s.opt(s.array(stepSchema), []),
-    invariants: s.opt(s.array(checkSchema), []),
-    assertions: s.opt(s.array(checkSchema), []),
-  },
-  { description: 'A faultline scenario: cluster, stack, faults and what must hold afterwards.' },
-);
-
-export type ScenarioDoc = s.Infer<typeof scenarioSchema>;
-export type Workload = s.Infer<typeof workloadSchema>;
-export type Expectation = s.Infer<typeof expectationSchema>;
-
-/** A validated scenario plus where it came from. */
-export interface Scenario extends ScenarioDoc {
-  file: string;
-  /** Source positions by key path ("steps.0.hard-reboot.node"), for errors found later. */
-  positions: Map<string, { line: number; column: number }>;
+export function buildScenarioSchema(reg: ScenarioRegistries) {
+  return s.object(
+    {
+      name: s.req(name('Scenario name (DNS label).')),
+      description: s.req(s.string({ minLength: 1 })),
+      references: s.opt(s.array(s.string({ minLength: 1 }), { description: 'Bug threads, PRs, docs this reproduces.' }), []),
+      suites: s.opt(s.array(name(), { description: 'Suites this scenario belongs to (npm start runs "default").' }), []),
+      matrix: s.opt(s.record(s.array(s.string({ minLength: 1 }), { minItems: 1, unique: true }), { keyPattern: DIM }), {}),
+      expect: s.opt(s.array(expectationSchema), []),
+      cluster: s.req(clusterSchema(reg.backends)),
+      workload: s.opt(s.array(workloadSchema), []),
+      steps: s.opt(s.array(stepSchema(reg.steps)), []),
+      invariants: s.opt(s.array(checkSchema(reg.checks)), []),
+      assertions: s.opt(s.array(checkSchema(reg.checks)), []),
+    },
+    { description: 'A faultline scenario: cluster, stack, faults and what must hold afterwards.' },
+  );
 }
 
-export function generateJsonSchema(): Record<string, unknown> {
+// The schema's output is exactly model/scenario.ts's ScenarioDoc (a compile error here means the two drifted).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const conforms: Same<s.Infer<ReturnType<typeof buildScenarioSchema>>, ScenarioDoc> = true;
+void conforms;
+
+export function generateJsonSchema(reg: ScenarioRegistries): Record<string, unknown> {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://faultline.dev/schemas/scenario.schema.json',
     title: 'faultline scenario',
-    ...scenarioSchema.jsonSchema(),
+    ...buildScenarioSchema(reg).jsonSchema(),
   };
 }

@@ -11,10 +11,24 @@ export interface Problem {
   message: string;
 }
 
+/**
+ * What a value refers to outside itself, checked by the loader against the scenario (a node of the
+ * cluster, a file path or glob on a node): the schema marks the values, `collect` finds them.
+ */
+export type RefKind = 'node' | 'node-path' | 'node-glob';
+
+export interface Ref {
+  kind: RefKind;
+  value: string;
+  path: Path;
+}
+
 export interface Schema<T> {
   readonly _type?: T;
   readonly description?: string;
   validate(value: unknown, path: Path, problems: Problem[]): T | undefined;
+  /** Adds the references inside `value` (validated by this schema) to `out`. */
+  collect(value: unknown, path: Path, out: Ref[]): void;
   jsonSchema(): Record<string, unknown>;
   /** A short phrase for messages: "an integer >= 1". */
   expected(): string;
@@ -35,13 +49,28 @@ function make<T>(
   json: Record<string, unknown>,
   check: (value: unknown, path: Path, problems: Problem[]) => T | undefined,
   description?: string,
+  collect: Schema<T>['collect'] = () => {},
 ): Schema<T> {
   return {
     ...(description ? { description } : {}),
     validate: check,
+    collect,
     jsonSchema: () => (description ? { description, ...json } : { ...json }),
     expected: () => expected,
   };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A string that refers to something of the scenario (see RefKind); validated like `string`. */
+export function ref(kind: RefKind, opts: StringOptions = {}): Schema<string> {
+  const base = string(opts);
+  return { ...base, collect: (v, path, out) => (typeof v === 'string' ? void out.push({ kind, value: v, path }) : undefined) };
+}
+
+/** The one node-reference type: a node of the cluster (node-1..node-N), checked by the loader. */
+export function nodeRef(description?: string): Schema<string> {
+  return ref('node', { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'a node name of this cluster, like node-1', ...(description ? { description } : {}) });
 }
 
 function mismatch(problems: Problem[], path: Path, expected: string, value: unknown): undefined {
@@ -146,7 +175,9 @@ export function array<T>(items: Schema<T>, opts: { description?: string; minItem
       }
     });
     return ok ? out : undefined;
-  }, opts.description);
+  }, opts.description, (v, path, out) => {
+    if (Array.isArray(v)) v.forEach((item, i) => items.collect(item, [...path, i], out));
+  });
 }
 
 type Field<T> = { schema: Schema<T>; required: boolean; default?: T };
@@ -206,7 +237,10 @@ export function object<F extends Fields>(fields: F, opts: { description?: string
       else out[key] = r;
     }
     return ok ? (out as ObjectOf<F>) : undefined;
-  }, opts.description);
+  }, opts.description, (v, path, out) => {
+    if (!isRecord(v)) return;
+    for (const [key, f] of Object.entries(fields)) if (v[key] !== undefined) f.schema.collect(v[key], [...path, key], out);
+  });
 }
 
 /**
@@ -263,7 +297,9 @@ export function record<T>(values: Schema<T>, opts: { description?: string; keyPa
       else out[k] = r;
     }
     return ok ? out : undefined;
-  }, opts.description);
+  }, opts.description, (v, path, out) => {
+    if (isRecord(v)) for (const [k, item] of Object.entries(v)) values.collect(item, [...path, k], out);
+  });
 }
 
 /**
@@ -322,7 +358,14 @@ export function oneKey<T>(options: Record<string, Schema<any>>, build: (key: str
       else extras[k] = r;
     }
     return ok ? build(key, { ...params, ...extras }) : undefined;
-  }, opts.description);
+  }, opts.description, (v, path, out) => {
+    if (typeof v === 'string') v = { [v]: {} };
+    if (!isRecord(v)) return;
+    for (const [k, item] of Object.entries(v)) {
+      const schema = options[k] ?? extra[k]?.schema;
+      schema?.collect(item, [...path, k], out);
+    }
+  });
 }
 
 /** Either of two shapes, tried in order (e.g. a count or a list of names). */
@@ -340,7 +383,11 @@ export function either<A, B>(a: Schema<A>, b: Schema<B>, description?: string): 
     if (specific) problems.push(...specific);
     else problems.push({ path, message: `expected ${expected}, found ${describeFound(v)}` });
     return undefined;
-  }, description);
+  }, description, (v, path, out) => {
+    // The branch that accepts the value holds its references.
+    if (a.validate(v, path, []) !== undefined) a.collect(v, path, out);
+    else b.collect(v, path, out);
+  });
 }
 
 /** Any JSON value (CNI configs inside profiles). */

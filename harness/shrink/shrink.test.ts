@@ -1,21 +1,20 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { registryEnv } from '../../testing/run-env.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from '../scenario/load.ts';
-import { expandMatrix } from '../scenario/matrix.ts';
-import type { CellPlan } from '../runner/cell.ts';
-import type { CellReport } from '../reporters/types.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import { planCells, type CellPlan } from '../runner/cell.ts';
+import type { CellReport } from '../model/report.ts';
+import type { Scenario } from '../model/scenario.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
-import type { ChurnParams } from '../faults/churn.ts';
+import type { ChurnParams } from '../churn/params.ts';
 import { executedSlots, shrinkCell, targetAssertion } from './shrink.ts';
 import { planOps, seededSlots } from '../churn/schedule.ts';
 import { REPO_ROOT } from '../version.ts';
 
 const scenario = await loadScenario(path.join(REPO_ROOT, 'scenarios', 'nat-gateway-churn.yaml'));
-const cell = expandMatrix(scenario).find((c) => c.values.delegation === 'definition-at-del')!;
-const plan: CellPlan = { index: 0, id: cell.id, scenario, values: { ...cell.values }, stack: cell.stack, expectation: cell.expectation };
+const plan: CellPlan = planCells([scenario], { only: new Map([['delegation', new Set(['definition-at-del'])]]) })[0]!;
 const SLOTS = 6;
 
 /** The bug, as a predicate: a delete that starts after vpc-subnet was removed (and not restored) leaks. */
@@ -67,7 +66,7 @@ describe('shrink (search logic, runs stubbed)', () => {
       seen.push(sc);
       return { assertions: [{ name: 'reservation-accounting', phase: 'during', status: leaks(sc) ? 'fail' : 'pass', evidence: [] }] } as unknown as CellReport;
     };
-    const r = await shrinkCell(plan, originalReport(), { outDir, seed: 9, signal: new AbortController().signal, runCandidate });
+    const r = await shrinkCell(plan, originalReport(), { outDir, seed: 9, signal: new AbortController().signal, runCandidate, env: registryEnv() });
     expect(r.skipped).toBeUndefined();
     expect(r).toMatchObject({ target: 'reservation-accounting', from: { ops: 200, concurrency: 4, events: 2 }, to: { ops: 1, concurrency: 1, events: 1 }, verified: true });
     expect(r.runs).toBe(seen.length);
@@ -93,7 +92,7 @@ describe('shrink (search logic, runs stubbed)', () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'faultline-shrink-test-'));
     dirs.push(outDir);
     const runCandidate = async () => ({ assertions: [{ name: 'reservation-accounting', status: 'pass', evidence: [] }] }) as unknown as CellReport;
-    const r = await shrinkCell(plan, originalReport(), { outDir, seed: 9, signal: new AbortController().signal, runCandidate, maxRuns: 6 });
+    const r = await shrinkCell(plan, originalReport(), { outDir, seed: 9, signal: new AbortController().signal, runCandidate, maxRuns: 6, env: registryEnv() });
     expect(r.searchRuns).toBe(6);
     expect(r.to).toMatchObject({ ops: 200, concurrency: 4 });
     expect(r.verified).toBe(false);
@@ -101,10 +100,9 @@ describe('shrink (search logic, runs stubbed)', () => {
 
   it('skips cells without a churn step or without a failure', async () => {
     const sc = parseScenario('name: x\ndescription: d\ncluster: {stack: {profile: harvester/v1.4.3}}\n', path.join(REPO_ROOT, 'x.yaml'));
-    const c = expandMatrix(sc)[0]!;
-    const r = await shrinkCell({ index: 0, id: c.id, scenario: sc, values: {}, stack: c.stack, expectation: c.expectation }, originalReport(), { outDir: tmpdir(), seed: 1, signal: new AbortController().signal });
+    const r = await shrinkCell(planCells([sc])[0]!, originalReport(), { outDir: tmpdir(), seed: 1, signal: new AbortController().signal, env: registryEnv() });
     expect(r.skipped).toBe('no churn step');
     const passed = { ...originalReport(), assertions: [] };
-    expect((await shrinkCell(plan, passed, { outDir: tmpdir(), seed: 1, signal: new AbortController().signal })).skipped).toBe('no assertion failed');
+    expect((await shrinkCell(plan, passed, { outDir: tmpdir(), seed: 1, signal: new AbortController().signal, env: registryEnv() })).skipped).toBe('no assertion failed');
   });
 });

@@ -15,15 +15,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import type { Backend } from '../backends/types.ts';
-import type { CellPlan } from '../runner/cell.ts';
+import { planCells, type CellPlan } from '../runner/cell.ts';
 import { cellSlug } from '../runner/cell.ts';
-import type { CellReport } from '../reporters/types.ts';
-import type { CheckSpec, Scenario, StepSpec } from '../scenario/schema.ts';
-import type { ChurnParams } from '../faults/churn.ts';
-import { runCells } from '../runner/run.ts';
+import type { CellReport } from '../model/report.ts';
+import type { CheckSpec, Scenario, StepSpec } from '../model/scenario.ts';
+import type { ChurnParams } from '../churn/params.ts';
+import { runCells, type RunEnvironment } from '../runner/run.ts';
 import { loadScenario } from '../scenario/load.ts';
-import { expandMatrix } from '../scenario/matrix.ts';
 import { errorMessage } from '../errors.ts';
 
 export interface ShrinkEvent {
@@ -61,7 +59,8 @@ export interface ShrinkOptions {
   outDir: string;
   seed: number;
   signal: AbortSignal;
-  backend?: Backend;
+  /** Where candidate cells run (the same backends as the run being shrunk). */
+  env: RunEnvironment;
   /** Cell runs at most (default 40). */
   maxRuns?: number;
   progress?: (message: string) => void;
@@ -162,9 +161,8 @@ export function scenarioYaml(sc: Scenario, header: string[]): string {
 }
 
 /** The single cell of a candidate (or of the written file). */
-function planFor(scenario: Scenario): CellPlan {
-  const cell = expandMatrix(scenario)[0]!;
-  return { index: 0, id: cell.id, scenario, values: { ...cell.values }, stack: cell.stack, expectation: cell.expectation };
+function planFor(scenario: Scenario, backend: string): CellPlan {
+  return planCells([scenario], { backend })[0]!;
 }
 
 /** Shrinks one failing churn cell; never throws for a cell it cannot shrink (says why instead). */
@@ -186,7 +184,7 @@ export async function shrinkCell(plan: CellPlan, report: CellReport, opts: Shrin
   const log = opts.progress ?? (() => undefined);
 
   const run = opts.runCandidate ?? (async (scenario: Scenario, p: CellPlan) => {
-    const r = await runCells({ cells: [p], out: scratch, jobs: 1, seed: opts.seed, reporters: [], signal: opts.signal, ...(opts.backend ? { backend: opts.backend } : {}) });
+    const r = await runCells({ cells: [p], out: scratch, jobs: 1, seed: opts.seed, reporters: [], signal: opts.signal, ...opts.env });
     return r.cells[0]!;
   });
   const fails = async (c: Candidate): Promise<boolean> => {
@@ -194,7 +192,7 @@ export async function shrinkCell(plan: CellPlan, report: CellReport, opts: Shrin
     opts.signal.throwIfAborted();
     out.runs++;
     const sc = candidateScenario(plan, target, c, 'shrink candidate');
-    const r = await run(sc, planFor(sc));
+    const r = await run(sc, planFor(sc, plan.backend));
     const ok = !r.error && r.assertions.some((a) => a.name === target && a.status === 'fail');
     log(`shrink ${plan.id}: run ${out.runs}: ${c.slots.length} op(s), concurrency ${c.concurrency}, events at ${c.events.filter((e) => e.afterOps <= c.slots.length).map((e) => e.afterOps).join(',') || '-'}: ${ok ? `fails ${target}` : 'holds'}`);
     return ok;
@@ -294,7 +292,7 @@ export async function shrinkCell(plan: CellPlan, report: CellReport, opts: Shrin
     out.file = file;
     out.runs++;
     const loaded = await loadScenario(file);
-    const r = await run(loaded, planFor(loaded));
+    const r = await run(loaded, planFor(loaded, plan.backend));
     out.verified = !r.error && r.assertions.some((a) => a.name === target && a.status === 'fail');
     log(`shrink ${plan.id}: the written scenario ${out.verified ? `fails ${target} on its own` : `did NOT fail ${target} on its own`}`);
     return out;

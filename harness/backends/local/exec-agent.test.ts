@@ -1,5 +1,6 @@
 // The exec agent must behave like a spawn: exit codes, signals, stdin, env, binary-safe output,
 // many requests in flight, timeouts, and a clean "killed" answer when the node loses power.
+import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { createRun, type Run } from '../../ledger/ledger.ts';
@@ -18,7 +19,7 @@ describe('exec agent (through LocalNode.exec)', () => {
   });
   afterAll(async () => {
     await cluster?.down();
-    await run?.release();
+    await run?.release([localReaper]);
     await restore?.();
   });
 

@@ -1,6 +1,7 @@
 // A faultline process killed with SIGKILL: its holders die with it (parent-death signal), and
 // `gcRuns` then removes what it left (a stray inside the node, the run dir) without touching a
 // second run that is still alive.
+import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -52,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) await sigkill(c);
-  await gcRuns({ stateDir: state.dir }).catch(() => {});
+  await gcRuns([localReaper], { stateDir: state.dir }).catch(() => {});
   await rm(plugins, { recursive: true, force: true });
   await state.restore();
 });
@@ -72,12 +73,12 @@ describe('a faultline process killed with SIGKILL', () => {
     expect(await eventually(() => !pidAlive(a.info.holderPid))).toBe(true);
     expect(pidAlive(a.info.strayPid)).toBe(true);
 
-    const dry = await gcRuns({ dryRun: true });
+    const dry = await gcRuns([localReaper], { dryRun: true });
     expect(dry.removed).toEqual([a.info.runId]);
     expect(existsSync(a.info.workDir)).toBe(true);
     expect(pidAlive(a.info.strayPid)).toBe(true);
 
-    const r = await gcRuns();
+    const r = await gcRuns([localReaper]);
     expect(r).toMatchObject({ removed: [a.info.runId], skippedLive: [b.info.runId], failed: [] });
     expect(r.reasons[b.info.runId]).toMatch(/still running/);
     expect(pidAlive(a.info.strayPid)).toBe(false);
@@ -89,7 +90,7 @@ describe('a faultline process killed with SIGKILL', () => {
 
     await sigkill(b.child);
     expect(await eventually(() => !pidAlive(b.info.holderPid))).toBe(true);
-    expect((await gcRuns()).removed).toEqual([b.info.runId]);
+    expect((await gcRuns([localReaper])).removed).toEqual([b.info.runId]);
     expect(pidAlive(b.info.strayPid)).toBe(false);
     expect(await hostSnapshot()).toEqual(hostBefore);
   });

@@ -1,4 +1,5 @@
 // Real namespaces: needs root (as faultline itself does on the local backend).
+import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -37,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clusters) await c.down().catch(() => {});
-  await run?.release();
+  await run?.release([localReaper]);
   await rm(plugins, { recursive: true, force: true });
   await state?.restore();
 });
@@ -85,7 +86,7 @@ describe('LocalBackend', () => {
       expect(n.running).toBe(false);
       const last = run.resources().filter((r) => r.kind === 'holder' && r.nodeDir === n.nodeDir).at(-1);
       expect(last).toMatchObject({ state: 'stopped' });
-      expect(pidAlive((last as { pid: number }).pid)).toBe(false);
+      expect(pidAlive((last as unknown as { pid: number }).pid)).toBe(false);
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }
@@ -98,7 +99,7 @@ describe('LocalBackend', () => {
     ).rejects.toThrow(/node node-1: the namespace holder was not ready within 1 ms/);
     const holders = run.resources().filter((r) => r.kind === 'holder' && r.cellId === 'slow');
     expect(holders).toHaveLength(1);
-    expect(pidAlive((holders[0] as { pid: number }).pid)).toBe(false);
+    expect(pidAlive((holders[0] as unknown as { pid: number }).pid)).toBe(false);
   });
 
   it('validates the spec before creating anything', async () => {
@@ -326,12 +327,12 @@ describe('LocalBackend', () => {
       await c.down();
       expect(c.nodes.every((n) => !n.running)).toBe(true);
     }
-    const holders = run.resources().flatMap((r) => (r.kind === 'holder' && r.pid ? [r.pid] : []));
+    const holders = run.resources().flatMap((r) => (r.kind === 'holder' && typeof r.pid === 'number' ? [r.pid] : []));
     expect(holders.length).toBeGreaterThan(5);
     expect(holders.filter(pidAlive)).toEqual([]);
     const workDir = run.workDir;
     expect(existsSync(join(workDir, 'ledger.json'))).toBe(true); // down keeps the disk
-    await run.release();
+    await run.release([localReaper]);
     expect(existsSync(workDir)).toBe(false);
     const hostAfter = await hostSnapshot();
     expect(hostAfter).toEqual(hostBefore);

@@ -5,11 +5,13 @@ import { constants as fsConstants } from 'node:fs';
 import { join, resolve, delimiter } from 'node:path';
 import { execa } from 'execa';
 import { FaultlineError, errorMessage } from '../../errors.ts';
-import type { Backend, ClusterSpec } from '../types.ts';
+import { defaultNodeNames, type Backend, type BackendProblem, type ClusterSpec, type NodeFileRoots } from '../types.ts';
 import { activeRun, cellDirName, type Run } from '../../ledger/ledger.ts';
 import { LocalCluster } from './local-cluster.ts';
 import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
 import { startSegments } from './segment.ts';
+import { PERSISTENT_ROOTS, VOLATILE_ROOTS } from './node-paths.ts';
+import { localReaper } from './reaper.ts';
 
 export { LocalCluster } from './local-cluster.ts';
 export { LocalNode } from './local-node.ts';
@@ -40,11 +42,17 @@ export const LOCAL_BACKEND_BINARIES: readonly { bin: string; pkg: string }[] = [
 
 export class LocalBackend implements Backend {
   readonly name = 'local';
+  readonly fileRoots: NodeFileRoots = { persistent: PERSISTENT_ROOTS, volatile: VOLATILE_ROOTS, kernelBacked: ['/run/netns'] };
+  readonly reaper = localReaper;
 
   constructor(private readonly opts: LocalBackendOptions = {}) {}
 
-  async check(): Promise<{ problem: string; fix: string }[]> {
-    const problems: { problem: string; fix: string }[] = [];
+  nodeNames(count: number): string[] {
+    return defaultNodeNames(count);
+  }
+
+  async check(): Promise<BackendProblem[]> {
+    const problems: BackendProblem[] = [];
     const isRoot = process.getuid?.() === 0;
     if (!isRoot) {
       problems.push({

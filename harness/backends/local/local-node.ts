@@ -12,8 +12,10 @@ import { execa, type ResultPromise } from 'execa';
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import type { ExecOptions, ExecResult, Node, NodeFileStat, NodeSpec } from '../types.ts';
 import type { Run } from '../../ledger/ledger.ts';
+import type { HolderResource } from './reaper.ts';
 import { NodePaths, PERSISTENT_ROOTS, VOLATILE_ROOTS, normalizeNodePath } from './node-paths.ts';
 import { killMatching, mountinfoHasSource, readNs, readStartTime } from '../../util/procfs.ts';
+import { matchSegment } from '../../util/glob.ts';
 
 /** Commands go through a per-node exec agent (FAULTLINE_EXEC_AGENT=0: one spawn per command). */
 const USE_AGENT = process.env.FAULTLINE_EXEC_AGENT !== '0';
@@ -116,7 +118,7 @@ export class LocalNode implements Node {
       nodeDir: this.nodeDir,
       tag: this.tag,
       state: 'starting',
-    });
+    } satisfies HolderResource);
     const bootedAt = Date.now();
     const subprocess = execa(
       'setpriv',
@@ -439,14 +441,6 @@ export class LocalNode implements Node {
     }
     return [...new Set(found)].sort();
   }
-}
-
-/** Matches one path segment against a pattern segment with * and ?. */
-export function matchSegment(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(name);
 }
 
 async function walkGlob(host: string, node: string, rest: string[], found: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 // Power cycles of one node must never kill a node of another cluster that is starting at the same
 // moment (namespace inode numbers are reused as soon as a namespace dies).
+import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { createRun, type Run } from '../../ledger/ledger.ts';
@@ -20,7 +21,7 @@ describe('concurrent power cycles', () => {
   });
   afterAll(async () => {
     for (const c of clusters) await c.down();
-    await run?.release();
+    await run?.release([localReaper]);
     await restore?.();
   });
 

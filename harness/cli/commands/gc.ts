@@ -3,6 +3,7 @@
 import { EXIT, FaultlineError } from '../../errors.ts';
 import type { Command } from '../command.ts';
 import { gcRuns, stateRoot } from '../../ledger/ledger.ts';
+import { allReapers } from '../../backends/index.ts';
 
 export const gcCommand: Command = {
   name: 'gc',
@@ -15,7 +16,7 @@ export const gcCommand: Command = {
   async run(values, _positionals, io) {
     const dryRun = values['dry-run'] === true;
     const root = stateRoot();
-    const result = await gcRuns({ dryRun });
+    const result = await gcRuns(allReapers(), { dryRun });
     io.out(`state dir: ${root}`);
     for (const id of result.removed) io.out(`${dryRun ? 'would remove' : 'removed'} ${id}`);
     for (const id of result.skippedLive) io.out(`skipped ${id}: ${result.reasons[id] ?? 'live'}`);

@@ -3,7 +3,7 @@ import { EXIT, FaultlineError, InvalidInputError, formatLocation } from '../../e
 import type { Command } from '../command.ts';
 import { duplicateNames, findScenarioFiles, loadScenario } from '../../scenario/load.ts';
 import { expandMatrix, type Cell } from '../../scenario/matrix.ts';
-import type { Scenario } from '../../scenario/schema.ts';
+import type { Scenario } from '../../model/scenario.ts';
 import { defaultScenarioDir } from './validate.ts';
 
 /** The description's first line, cut at its first sentence when it is long (folded YAML text). */

@@ -2,14 +2,15 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { loadScenarios } from '../../scenario/load.ts';
-import { expandMatrix, parseOnly, selectCells } from '../../scenario/matrix.ts';
+import { parseOnly } from '../../scenario/matrix.ts';
 import { defaultJobs, runCells } from '../../runner/run.ts';
-import type { CellPlan } from '../../runner/cell.ts';
+import { planCells, type CellPlan } from '../../runner/cell.ts';
+import { allReapers, getBackend } from '../../backends/index.ts';
 import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
 import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { RunReport } from '../../reporters/types.ts';
+import type { RunReport } from '../../model/report.ts';
 import { shrinkCell, type ShrinkOutcome } from '../../shrink/shrink.ts';
 
 function intFlag(name: string, raw: unknown, min: number): number | undefined {
@@ -22,7 +23,7 @@ function intFlag(name: string, raw: unknown, min: number): number | undefined {
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run scenarios (files or directories) across their matrix and write reports.',
-  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--shrink [--shrink-runs N]]',
+  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--backend NAME] [--shrink [--shrink-runs N]]',
   optionHelp: {
     out: 'report directory (default reports/<run-id>)',
     only: 'run only the cells with this matrix value, e.g. --only harvester=v1.4.2',
@@ -30,6 +31,7 @@ export const runCommand: Command = {
     jobs: 'cells run at once, each with its own nodes (default: number of cores)',
     seed: 'seed for container ids and churn schedules; the report states it, the same seed replays a run',
     reporter: 'console, json, junit, markdown, html (default: all)',
+    backend: 'run every cell on this backend instead of the scenario\'s cluster.backend (local)',
     shrink: 'for a failing churn cell, search a smaller schedule that fails the same way and write it as a scenario',
     'shrink-runs': 'most runs the shrink search may make',
   },
@@ -40,6 +42,7 @@ export const runCommand: Command = {
     jobs: { type: 'string' },
     seed: { type: 'string' },
     reporter: { type: 'string', multiple: true },
+    backend: { type: 'string' },
     shrink: { type: 'boolean' },
     'shrink-runs': { type: 'string' },
   },
@@ -49,20 +52,17 @@ export const runCommand: Command = {
     const seed = intFlag('seed', values.seed, 0);
     const shrinkRuns = intFlag('shrink-runs', values['shrink-runs'], 1);
     if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
-    let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)));
+    const backend = typeof values.backend === 'string' ? values.backend : undefined;
+    if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error, before any loading
+    let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)), backend ? { backend } : {});
     if (typeof values.suite === 'string') {
       const suite = values.suite;
       scenarios = scenarios.filter((s) => s.suites.includes(suite));
       if (!scenarios.length) throw new FaultlineError('usage', `--suite ${suite}: no scenario in ${positionals.join(', ')} belongs to suite '${suite}'`);
     }
     const only = parseOnly(values.only as string[] | undefined);
-    const plans: CellPlan[] = [];
-    for (const scenario of scenarios) {
-      // --only applies to scenarios that have the dimensions it names.
-      const applicable = new Map([...only].filter(([dim]) => dim in scenario.matrix));
-      const cells = selectCells(scenario, expandMatrix(scenario), applicable);
-      for (const c of cells) plans.push({ index: plans.length, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation });
-    }
+    // --only applies to scenarios that have the dimensions it names.
+    const plans = planCells(scenarios, { only, ...(backend ? { backend } : {}) });
     const unusedOnly = [...only.keys()].filter((dim) => !scenarios.some((s) => dim in s.matrix));
     if (unusedOnly.length) throw new FaultlineError('usage', `--only ${unusedOnly[0]}=...: no scenario has a matrix dimension '${unusedOnly[0]}'`);
     if (!plans.length) throw new FaultlineError('usage', 'no cell to run');
@@ -74,6 +74,8 @@ export const runCommand: Command = {
       ...(seed !== undefined ? { seed } : {}),
       reporters,
       signal: io.signal,
+      backends: getBackend,
+      reapers: allReapers(),
       argv: process.argv.slice(2),
     });
     if (report.written?.length) io.err(`reports: ${report.written.join(', ')}`);
@@ -90,7 +92,7 @@ async function shrinkFailingChurns(plans: CellPlan[], report: RunReport, opts: {
     const cell = report.cells.find((c) => c.id === plan.id);
     if (!cell || !plan.scenario.steps.some((s) => s.kind === 'churn') || !cell.assertions.some((a) => a.status === 'fail')) continue;
     opts.out(`shrink: ${plan.id}: searching for a smaller schedule that still fails (seed ${cell.seed})`);
-    const r = await shrinkCell(plan, cell, { outDir, seed: cell.seed, signal: opts.signal, ...(opts.maxRuns ? { maxRuns: opts.maxRuns } : {}), progress: (m) => opts.out(`  ${m}`) });
+    const r = await shrinkCell(plan, cell, { outDir, seed: cell.seed, signal: opts.signal, env: { backends: getBackend, reapers: allReapers() }, ...(opts.maxRuns ? { maxRuns: opts.maxRuns } : {}), progress: (m) => opts.out(`  ${m}`) });
     outcomes.push(r);
     if (r.skipped) opts.out(`shrink: ${plan.id}: not shrunk: ${r.skipped} (${r.runs} run(s))`);
     else {

@@ -6,7 +6,7 @@ import { REPO_ROOT } from '../../version.ts';
 import type { Command } from '../command.ts';
 import { duplicateNames, findScenarioFiles, loadScenario } from '../../scenario/load.ts';
 import { expandMatrix } from '../../scenario/matrix.ts';
-import type { Scenario } from '../../scenario/schema.ts';
+import type { Scenario } from '../../model/scenario.ts';
 
 /** `scenarios/` of the working directory, else of the faultline checkout. */
 export function defaultScenarioDir(): string {

@@ -5,12 +5,13 @@
 // Field order is the Go struct's; empty netns/cniArgs/capabilityArgs/result are omitted (omitempty);
 // map contents (result, capabilityArgs) have sorted keys. libcni writes the file with a plain
 // os.WriteFile (create/truncate, then write): a crash in between leaves an empty file.
-import type { CacheEntry } from '../../model/timeline.ts';
+import type { CacheEntry } from '../../model/snapshot.ts';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { goDecodeCniVersion, goJsonMarshal, goJsonString, goJsonSyntaxError } from './go-json.ts';
 import { convertResult } from './result.ts';
-import type { CacheFs, CniResult, CrashPoints } from './types.ts';
+import type { CacheFs, CrashPoints } from './types.ts';
+import type { CniResult } from '../../model/cni.ts';
 
 export const CACHE_KIND = 'cniCacheV1';
 export const DEFAULT_CACHE_DIR = '/var/lib/cni';

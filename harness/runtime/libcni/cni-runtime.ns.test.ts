@@ -11,7 +11,8 @@ import { CniPluginError, CniRuntimeError } from './errors.ts';
 import { loadRuntimeProfile } from '../../profiles/runtime-profile.ts';
 import { createSandboxNode, type SandboxNode } from '../../../testing/sandbox-node.ts';
 import type { RuntimeProfile } from '../../model/profile.ts';
-import type { InvokeRequest, NetworkConfigList, RuntimeConf } from './types.ts';
+import type { InvokeRequest } from './types.ts';
+import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 
 const HOST_PATHS = ['/var/lib/cni', '/etc/cni', '/opt/cni'];
 

@@ -9,7 +9,8 @@ import { CniRuntime, parseConfList, parsePluginError, stringifyCniArgs } from '.
 import { CniPluginError, CniRuntimeError } from './errors.ts';
 import { loadRuntimeProfile } from '../../profiles/runtime-profile.ts';
 import type { RuntimeProfile } from '../../model/profile.ts';
-import type { InvokeRequest, InvokeResult, Invoker, NetworkConfigList, RuntimeConf } from './types.ts';
+import type { InvokeRequest, InvokeResult, Invoker } from './types.ts';
+import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 
 interface Call {
   plugin: string;

@@ -6,7 +6,9 @@ import { cacheFilePath, decodeCachedResult, DEFAULT_CACHE_DIR, encodeCacheFile, 
 import { cniVersionAtLeast, highestCniVersion, parseCniVersion } from './cni-version.ts';
 import { CniPluginError, CniRuntimeError, type VersionMismatch } from './errors.ts';
 import { convertResult } from './result.ts';
-import type { CacheFs, CniErrorBody, CniResult, CrashPoints, InvokeResult, Invoker, NetworkConfigList, RuntimeConf } from './types.ts';
+import { goJsonMarshal } from './go-json.ts';
+import type { CacheFs, CniErrorBody, CrashPoints, InvokeResult, Invoker } from './types.ts';
+import type { CniResult, NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 import type { RuntimeProfile } from '../../model/profile.ts';
 
 export const DEFAULT_CNI_PATH = '/opt/cni/bin';
@@ -95,6 +97,27 @@ export function parseConfList(text: string): NetworkConfigList {
   if (!Array.isArray(rec.plugins) || rec.plugins.length === 0) throw new CniRuntimeError(`error parsing configuration list: no 'plugins' key`, { kind: 'config' });
   const list = v as NetworkConfigList;
   listBytes.set(list, text);
+  return list;
+}
+
+/**
+ * A file of a CNI config dir as libcni loads it: a .conflist is a list (ConfListFromBytes); a .conf or
+ * .json is one plugin's config (ConfFromBytes: it needs a "type") wrapped as a list of one
+ * (ConfListFromConf), whose cached bytes are the wrapper libcni marshals.
+ */
+export function parseNetworkConfigFile(text: string, fileName: string): NetworkConfigList {
+  if (fileName.endsWith('.conflist')) return parseConfList(text);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CniRuntimeError(`error parsing configuration: ${(e as Error).message}`, { kind: 'config' });
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new CniRuntimeError('error parsing configuration: not a JSON object', { kind: 'config' });
+  const conf = v as Record<string, unknown>;
+  if (typeof conf.type !== 'string' || !conf.type) throw new CniRuntimeError(`error parsing configuration: missing 'type'`, { kind: 'config' });
+  const list: NetworkConfigList = { cniVersion: String(conf.cniVersion ?? ''), name: String(conf.name ?? ''), plugins: [conf] };
+  listBytes.set(list, goJsonMarshal({ cniVersion: conf.cniVersion, name: conf.name, plugins: [conf] }));
   return list;
 }
 

@@ -2,7 +2,7 @@
 // share one shape (interfaces, ips, routes, dns); 0.3.x/0.4.0 ips carry "version" ("4"/"6"), 1.x do
 // not. 0.1.0/0.2.0 results (ip4/ip6 objects) are converted upwards only, as libcni does.
 import { compareCniVersions, parseCniVersion } from './cni-version.ts';
-import type { CniResult } from './types.ts';
+import type { CniResult } from '../../model/cni.ts';
 
 type Ip = NonNullable<CniResult['ips']>[number];
 

@@ -17,12 +17,11 @@
 // external subnet), puts it on net1 and installs SNAT/DNAT for it in its own network namespace.
 import type { Node } from '../../backends/types.ts';
 import type { ResolvedStack } from '../../model/profile.ts';
-import type { NetworkConfigList } from '../libcni/types.ts';
+import type { NetworkConfigList } from '../../model/cni.ts';
 import { NetworkStore, renderNetwork, type NodePlacement } from '../../cluster/network-store.ts';
 import { formatIPv4, parseIPv4 } from '../../util/net.ts';
 
-export { DELEGATIONS, type Delegation } from '../../model/delegation.ts';
-import type { Delegation } from '../../model/delegation.ts';
+import type { Delegation } from '../../model/profile.ts';
 
 /** The directory of the per-pod delegate cache on a node. */
 export const DELEGATE_CACHE_DIR = '/var/lib/cni/multus';

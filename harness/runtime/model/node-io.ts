@@ -2,6 +2,8 @@
 // cache lives on the node's own disk.
 import type { Node } from '../../backends/types.ts';
 import type { CacheFs, Invoker } from '../libcni/types.ts';
+import type { NetworkConfigList } from '../../model/cni.ts';
+import { parseNetworkConfigFile } from '../libcni/cni-runtime.ts';
 
 export function nodeRuntimeIo(node: Node): { invoker: Invoker; cacheFs: CacheFs } {
   const invoker: Invoker = async (req) => {
@@ -16,4 +18,9 @@ export function nodeRuntimeIo(node: Node): { invoker: Invoker; cacheFs: CacheFs 
     mkdir: (p, mode) => node.mkdir(p, mode),
   };
   return { invoker, cacheFs };
+}
+
+/** A network config file of the node (/etc/cni/net.d/...), loaded as libcni loads it. */
+export async function readNetworkConfig(node: Node, file: string): Promise<NetworkConfigList> {
+  return parseNetworkConfigFile((await node.readFile(file)).toString('utf8'), file);
 }

@@ -1,0 +1,47 @@
+// The backend registry: every backend this version of faultline knows, by the name scenarios and
+// --backend use. With the CLI, the only place that knows concrete backends (docs/ARCHITECTURE.md).
+import { FaultlineError } from '../errors.ts';
+import type { RunReaper } from '../ledger/ledger.ts';
+import type { Backend } from './types.ts';
+import { LocalBackend } from './local/local-backend.ts';
+
+const FACTORIES: Record<string, () => Backend> = {
+  local: () => new LocalBackend(),
+};
+
+/** Backends DESIGN.md plans that this version does not have yet, with what to use meanwhile. */
+const PLANNED: Record<string, string> = {
+  container: 'the container backend is planned; use backend local',
+  kind: 'the kind backend is planned; use backend local',
+};
+
+/** Every backend name a scenario may write (the schema's enum): available and planned ones. */
+export const KNOWN_BACKENDS: readonly string[] = [...Object.keys(FACTORIES), ...Object.keys(PLANNED)];
+
+export function availableBackends(): string[] {
+  return Object.keys(FACTORIES);
+}
+
+/** Why a known backend cannot be used in this version, or undefined when it can. */
+export function unavailableReason(name: string): string | undefined {
+  if (FACTORIES[name]) return undefined;
+  return PLANNED[name] ?? `no backend named '${name}' (available: ${availableBackends().join(', ')})`;
+}
+
+const instances = new Map<string, Backend>();
+
+/** The backend of that name (one instance per process). Unknown or planned names are usage errors. */
+export function getBackend(name: string): Backend {
+  const existing = instances.get(name);
+  if (existing) return existing;
+  const make = FACTORIES[name];
+  if (!make) throw new FaultlineError('usage', `backend '${name}' is not available in this version of faultline: ${unavailableReason(name)}`);
+  const backend = make();
+  instances.set(name, backend);
+  return backend;
+}
+
+/** The reaper of every available backend (what `faultline gc` and a run's release ask). */
+export function allReapers(): RunReaper[] {
+  return availableBackends().map((n) => getBackend(n).reaper);
+}

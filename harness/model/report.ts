@@ -1,0 +1,51 @@
+// The run report. report.json is a public interface (README "Report format"): add fields, never
+// rename or remove them.
+import type { AssertionResult } from './verdict.ts';
+import type { TimelineEntry } from './timeline.ts';
+
+export type Outcome = 'passed' | 'failed' | 'xfail' | 'xpass' | 'error';
+
+export interface CellReport {
+  /** Unique in the run: "<scenario>[dim=value,...]". */
+  id: string;
+  scenario: string;
+  scenarioFile: string;
+  matrix: Record<string, string>;
+  outcome: Outcome;
+  /** One line: why this outcome (expected bug reproduced, regression, harness error...). */
+  reason: string;
+  /** passed and xfail, or an error the scenario expected. */
+  asExpected: boolean;
+  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string };
+  assertions: AssertionResult[];
+  warnings: string[];
+  /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
+  stack: {
+    profile: string;
+    cni: { version: string; source: string; dir: string; sha256: Record<string, string> };
+    runtime: string;
+    substitutions: { plugin: string; standIn: string; why: string }[];
+    conflistCniVersion: string;
+  };
+  seed: number;
+  durationMs: number;
+  error?: { message: string; code: string };
+  timeline: TimelineEntry[];
+  /** Paths relative to the report dir. */
+  artifacts: string[];
+}
+
+export interface RunReport {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  faultlineVersion: string;
+  host: { hostname: string; kernel: string; cores: number };
+  argv: string[];
+  outDir: string;
+  summary: Record<Outcome, number> & { total: number; asExpected: boolean };
+  cells: CellReport[];
+  /** Files the reporters wrote (filled in after onRunEnd; not part of report.json). */
+  written?: string[];
+}

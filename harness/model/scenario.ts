@@ -1,0 +1,101 @@
+// A scenario as the harness uses it once loaded and validated (scenario/schema.ts checks, at compile
+// time, that its schema produces exactly these types). Steps and checks stay generic here: their
+// parameters belong to the fault or assertion that registered them.
+
+/** One step: a fault, a wait or an action, by its registered name. */
+export interface StepSpec {
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/** One invariant or assertion, by its registered name. */
+export interface CheckSpec {
+  kind: string;
+  /** Name used in `expect.failing` and reports; defaults to the kind. */
+  name: string;
+  params: Record<string, unknown>;
+}
+
+export type WorkloadRole = 'pod' | 'nat-gateway';
+
+export interface Workload {
+  name: string;
+  replicasPerNode: number;
+  nodes?: string[];
+  networks?: string[];
+  role: WorkloadRole;
+}
+
+export type ExpectedOutcome = 'pass' | 'fail' | 'error';
+
+export interface Expectation {
+  when?: Record<string, string>;
+  outcome: ExpectedOutcome;
+  failing?: string[];
+  reason?: string;
+}
+
+/** The stack fields of a scenario; each may hold ${dimension} placeholders until a cell fills them. */
+export interface StackSelection {
+  profile: string;
+  cni?: string;
+  runtime?: string;
+  cniVersion?: string;
+  delegation?: string;
+}
+
+export interface ClusterDoc {
+  backend: string;
+  nodes: number;
+  podCIDR: string;
+  nodeMask: number;
+  stack: StackSelection;
+}
+
+export interface ScenarioDoc {
+  name: string;
+  description: string;
+  references: string[];
+  suites: string[];
+  matrix: Record<string, string[]>;
+  expect: Expectation[];
+  cluster: ClusterDoc;
+  workload: Workload[];
+  steps: StepSpec[];
+  invariants: CheckSpec[];
+  assertions: CheckSpec[];
+}
+
+/** Source positions by key path ("steps.0.hard-reboot.node"), 1-based. */
+export type PositionMap = Map<string, { line: number; column: number }>;
+
+/** A validated scenario plus where it came from. */
+export interface Scenario extends ScenarioDoc {
+  file: string;
+  positions: PositionMap;
+}
+
+/** What a cell is expected to do: pass, fail with exactly these assertions failing, or end in an error. */
+export interface CellExpectation {
+  outcome: ExpectedOutcome;
+  failing: string[];
+  reason?: string;
+  /** Index in the scenario's `expect` list; absent for the default (pass). */
+  index?: number;
+}
+
+/** What a fault's or an assertion's validate() knows of the scenario before anything runs. */
+export interface ValidationContext {
+  nodeNames: string[];
+  workloadNames: string[];
+  /** Networks every cell's stack profile defines (default and secondary). */
+  networkNames: string[];
+  /** Pods per workload (replicasPerNode x its nodes). */
+  workloadSizes?: Record<string, number>;
+}
+
+/** A validation message at a path inside the parameters (e.g. ['concurrency']). */
+export interface LocatedMessage {
+  path: (string | number)[];
+  message: string;
+}

@@ -1,0 +1,32 @@
+// Composes a cell's node agents: the cluster's network definitions, one runtime per node (from the
+// runtime registry) and one agent (kubelet's role) over it, with each node's desired pods.
+import type { Node } from '../backends/types.ts';
+import type { ResolvedStack } from '../model/profile.ts';
+import type { Timeline } from '../model/timeline.ts';
+import type { Workload } from '../model/scenario.ts';
+import type { NodeAgent } from '../agent/types.ts';
+import { KubeletAgent, workloadPods } from '../agent/node-agent.ts';
+import { NetworkStore, type ClusterNetworks } from '../cluster/network-store.ts';
+import { MultiNetwork } from '../runtime/model/multi-network.ts';
+import { createRuntime } from '../runtime/index.ts';
+import type { Rng } from '../util/rng.ts';
+
+export interface CellAgents {
+  agents: NodeAgent[];
+  networks: ClusterNetworks;
+}
+
+export function composeAgents(nodes: readonly Node[], stack: ResolvedStack, timeline: Timeline, rng: Rng, workloads: readonly Workload[]): CellAgents {
+  const store = new NetworkStore(stack.profile.networks);
+  const index = (name: string) => Math.max(0, nodes.findIndex((n) => n.name === name));
+  const networks: ClusterNetworks = {
+    store,
+    multi: stack.profile.networks.some((n) => n.secondary),
+    placement: (name) => ({ podSubnet: nodes[index(name)]!.spec.podSubnet, index: index(name) }),
+  };
+  const multi = networks.multi ? new MultiNetwork(store, stack, (node) => networks.placement(node.name)) : undefined;
+  // One id sequence for the cell: the same seed gives the same sandbox ids in the same order.
+  const newId = () => rng.hex(64);
+  const agents = nodes.map((node, i) => new KubeletAgent(node, createRuntime({ node, stack, newId, ...(multi ? { multi } : {}) }), timeline, workloadPods(workloads, node.name, i + 1)));
+  return { agents, networks };
+}
