@@ -101,10 +101,20 @@ export interface NodeFileRoots {
   kernelBacked: readonly string[];
 }
 
-/** A prerequisite this backend lacks here, with what fixes it. */
-export interface BackendProblem {
-  problem: string;
-  fix: string;
+/** One prerequisite of a backend, checked on this host; `fix` says what to do when it is not ok. */
+export interface BackendCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** Where a check looks (tests and doctor point it elsewhere): environment, uid, extra binary dirs. */
+export interface BackendCheckOptions {
+  env?: NodeJS.ProcessEnv;
+  uid?: number;
+  /** Searched after PATH (a non-root PATH often lacks the sbin dirs). */
+  extraDirs?: readonly string[];
 }
 
 export interface Backend {
@@ -113,8 +123,8 @@ export interface Backend {
   readonly fileRoots: NodeFileRoots;
   /** The names of a cluster's nodes, as scenarios refer to them (node-1..node-N on every backend). */
   nodeNames(count: number): string[];
-  /** Problems that prevent this backend from running here, each with its fix. Empty when ready. */
-  check(): Promise<BackendProblem[]>;
+  /** Every prerequisite of this backend, checked here (runs refuse to start when one is not ok). */
+  check(opts?: BackendCheckOptions): Promise<BackendCheck[]>;
   up(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;
   /** Removes what a dead run left in this backend (`faultline gc`, and every run's release). */
   readonly reaper: RunReaper;

@@ -2,7 +2,7 @@
 import type { Node } from '../backends/types.ts';
 import type { NodeSnapshot, Reservation } from '../model/snapshot.ts';
 import { parseCidr, parseIPv4 } from '../util/net.ts';
-import { readNetworkConfig } from '../runtime/model/node-io.ts';
+import { readNetworkConfig } from '../runtime/libcni/node-io.ts';
 
 interface RangeLike {
   subnet?: string;

@@ -6,7 +6,7 @@ import { readReservations } from './reservations.ts';
 import { readLinks } from './links.ts';
 import { readHeadroom } from './headroom.ts';
 import { readCacheEntries } from '../runtime/libcni/cache.ts';
-import { nodeRuntimeIo } from '../runtime/model/node-io.ts';
+import { nodeRuntimeIo } from '../runtime/libcni/node-io.ts';
 import { readIptablesChains } from './iptables.ts';
 import { observeMultusConfig } from './multus-config.ts';
 import { networkCapacities } from './accounting.ts';

@@ -7,8 +7,7 @@ import type { Workload } from '../model/scenario.ts';
 import type { NodeAgent } from '../agent/types.ts';
 import { KubeletAgent, workloadPods } from '../agent/node-agent.ts';
 import { NetworkStore, type ClusterNetworks } from '../cluster/network-store.ts';
-import { MultiNetwork } from '../runtime/model/multi-network.ts';
-import { createRuntime } from '../runtime/index.ts';
+import { createRuntimes } from '../runtime/index.ts';
 import type { Rng } from '../util/rng.ts';
 
 export interface CellAgents {
@@ -24,9 +23,8 @@ export function composeAgents(nodes: readonly Node[], stack: ResolvedStack, time
     multi: stack.profile.networks.some((n) => n.secondary),
     placement: (name) => ({ podSubnet: nodes[index(name)]!.spec.podSubnet, index: index(name) }),
   };
-  const multi = networks.multi ? new MultiNetwork(store, stack, (node) => networks.placement(node.name)) : undefined;
   // One id sequence for the cell: the same seed gives the same sandbox ids in the same order.
-  const newId = () => rng.hex(64);
-  const agents = nodes.map((node, i) => new KubeletAgent(node, createRuntime({ node, stack, newId, ...(multi ? { multi } : {}) }), timeline, workloadPods(workloads, node.name, i + 1)));
+  const runtimes = createRuntimes({ nodes, stack, networks, newId: () => rng.hex(64) });
+  const agents = nodes.map((node, i) => new KubeletAgent(node, runtimes[i]!, timeline, workloadPods(workloads, node.name, i + 1)));
   return { agents, networks };
 }

@@ -40,9 +40,11 @@ export function defaultJobs(cells: number): number {
 export async function runCells(opts: RunOptions): Promise<RunReport> {
   for (const name of [...new Set(opts.cells.map((c) => c.backend))]) {
     const backend = opts.backends(name);
-    const problems = await backend.check();
+    const problems = (await backend.check()).filter((c) => !c.ok);
     if (problems.length) {
-      throw new FaultlineError('prerequisite', `the ${backend.name} backend cannot run here:\n${problems.map((p) => `  - ${p.problem} (fix: ${p.fix})`).join('\n')}`);
+      throw new FaultlineError('prerequisite', `the ${backend.name} backend cannot run here:\n${problems.map((p) => `  - ${p.detail}${p.fix ? ` (fix: ${p.fix})` : ''}`).join('\n')}`, {
+        hint: "run 'faultline doctor' for every prerequisite",
+      });
     }
   }
   const run = await createRun();

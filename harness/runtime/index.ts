@@ -4,18 +4,21 @@ import type { Node } from '../backends/types.ts';
 import type { ResolvedStack } from '../model/profile.ts';
 import type { SandboxRuntime } from './types.ts';
 import { ModelRuntime } from './model/model-runtime.ts';
-import type { MultiNetwork } from './model/multi-network.ts';
+import { MultiNetwork } from './model/multi-network.ts';
+import type { ClusterNetworks } from '../cluster/network-store.ts';
 
 export interface RuntimeDeps {
-  node: Node;
+  nodes: readonly Node[];
   stack: ResolvedStack;
+  /** The cluster's network definitions (secondary networks attach from them, as Multus does). */
+  networks: ClusterNetworks;
   /** Sandbox ids, seeded per cell. */
   newId: () => string;
-  /** Multus-style attachment of secondary networks (multi-network stacks). */
-  multi?: MultiNetwork;
 }
 
-/** The runtime of one node for this stack. Runtime profiles libcni-* are served by the model. */
-export function createRuntime(deps: RuntimeDeps): SandboxRuntime {
-  return new ModelRuntime(deps);
+/** One runtime per node, in node order. Runtime profiles libcni-* are served by the model. */
+export function createRuntimes(deps: RuntimeDeps): SandboxRuntime[] {
+  const { networks, stack } = deps;
+  const multi = networks.multi ? new MultiNetwork(networks.store, stack, (node) => networks.placement(node.name)) : undefined;
+  return deps.nodes.map((node) => new ModelRuntime({ node, stack, newId: deps.newId, ...(multi ? { multi } : {}) }));
 }

@@ -1,14 +1,13 @@
 // The default backend: each node is a process holding new mount, net and uts namespaces (see
 // holder.sh and local-node.ts). Nothing is shared with the host's root namespaces or its CNI dirs.
-import { access, mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
-import { join, resolve, delimiter } from 'node:path';
-import { execa } from 'execa';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { FaultlineError, errorMessage } from '../../errors.ts';
-import { defaultNodeNames, type Backend, type BackendProblem, type ClusterSpec, type NodeFileRoots } from '../types.ts';
+import { defaultNodeNames, type Backend, type BackendCheck, type BackendCheckOptions, type ClusterSpec, type NodeFileRoots } from '../types.ts';
+import { localBackendChecks } from './checks.ts';
 import { activeRun, cellDirName, type Run } from '../../ledger/ledger.ts';
 import { LocalCluster } from './local-cluster.ts';
-import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
+import { LocalNode } from './local-node.ts';
 import { startSegments } from './segment.ts';
 import { PERSISTENT_ROOTS, VOLATILE_ROOTS } from './node-paths.ts';
 import { localReaper } from './reaper.ts';
@@ -25,21 +24,6 @@ export interface LocalBackendOptions {
   readyTimeoutMs?: number;
 }
 
-/** Binaries the local backend runs, with the Debian package that has each (doctor checks the same list). */
-export const LOCAL_BACKEND_BINARIES: readonly { bin: string; pkg: string }[] = [
-  { bin: 'unshare', pkg: 'util-linux' },
-  { bin: 'nsenter', pkg: 'util-linux' },
-  { bin: 'setpriv', pkg: 'util-linux' },
-  { bin: 'mount', pkg: 'mount' },
-  { bin: 'umount', pkg: 'mount' },
-  { bin: 'hostname', pkg: 'hostname' },
-  { bin: 'ip', pkg: 'iproute2' },
-  { bin: 'iptables', pkg: 'iptables' },
-  { bin: 'sh', pkg: 'dash' },
-  { bin: 'sleep', pkg: 'coreutils' },
-  { bin: 'perl', pkg: 'perl-base' }, // the per-node exec agent
-];
-
 export class LocalBackend implements Backend {
   readonly name = 'local';
   readonly fileRoots: NodeFileRoots = { persistent: PERSISTENT_ROOTS, volatile: VOLATILE_ROOTS, kernelBacked: ['/run/netns'] };
@@ -51,36 +35,8 @@ export class LocalBackend implements Backend {
     return defaultNodeNames(count);
   }
 
-  async check(): Promise<BackendProblem[]> {
-    const problems: BackendProblem[] = [];
-    const isRoot = process.getuid?.() === 0;
-    if (!isRoot) {
-      problems.push({
-        problem: 'not running as root: the local backend creates namespaces and mounts',
-        fix: 'run faultline as root (e.g. sudo faultline ...)',
-      });
-    }
-    const missing: string[] = [];
-    for (const { bin, pkg } of LOCAL_BACKEND_BINARIES) {
-      if (!(await findInPath(bin))) {
-        missing.push(bin);
-        problems.push({ problem: `${bin} not found in ${NODE_PATH_ENV}`, fix: `apt-get install ${pkg}` });
-      }
-    }
-    const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
-    if (!/\toverlay$/m.test(filesystems)) {
-      problems.push({ problem: 'the kernel has no overlayfs (not in /proc/filesystems)', fix: 'modprobe overlay (kernel option CONFIG_OVERLAY_FS)' });
-    }
-    if (isRoot && !missing.includes('unshare')) {
-      const r = await execa('unshare', ['--mount', '--net', '--uts', '--', 'true'], { reject: false, env: { PATH: NODE_PATH_ENV }, extendEnv: false });
-      if (r.exitCode !== 0) {
-        problems.push({
-          problem: `cannot create mount/net/uts namespaces: ${String(r.stderr).trim() || r.shortMessage}`,
-          fix: 'run on a host or VM, or in a privileged container (--privileged), that allows unshare(2)',
-        });
-      }
-    }
-    return problems;
+  check(opts?: BackendCheckOptions): Promise<BackendCheck[]> {
+    return localBackendChecks(opts);
   }
 
   async up(spec: ClusterSpec, signal?: AbortSignal): Promise<LocalCluster> {
@@ -155,18 +111,6 @@ async function checkPluginDir(node: string, dir: string): Promise<string> {
     // reported below
   }
   throw new FaultlineError('invalid-input', `node ${node}: plugin dir ${abs} does not exist or is not a directory`);
-}
-
-async function findInPath(bin: string): Promise<boolean> {
-  for (const dir of NODE_PATH_ENV.split(delimiter)) {
-    try {
-      await access(join(dir, bin), fsConstants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../command.ts';
-import { type Check, doctorCommand, formatChecks, runDoctor } from './doctor.ts';
+import { type Check, doctorCommand, doctorCommandWith, formatChecks, runDoctor } from './doctor.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'faultline-doctor-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -91,17 +91,10 @@ describe('doctorCommand', () => {
   }
 
   it('prints one line per check with ok/missing/optional, and exits 3 when something required is missing', async () => {
-    const saved = process.env.PATH;
     const empty = join(work, 'empty-bin2');
     mkdirSync(empty, { recursive: true });
     const a = io();
-    process.env.PATH = empty;
-    let code;
-    try {
-      code = await doctorCommand.run({}, [], a);
-    } finally {
-      process.env.PATH = saved;
-    }
+    const code = await doctorCommandWith({ env: { PATH: empty }, extraDirs: [] }).run({}, [], a);
     expect(code).toBe(3);
     expect(a.lines.some((l) => /^missing\s+unshare\s/.test(l))).toBe(true);
     expect(a.lines.some((l) => /fix: apt-get install util-linux/.test(l))).toBe(true);
@@ -111,9 +104,9 @@ describe('doctorCommand', () => {
   it.runIf(process.getuid?.() === 0)('exits 0 when everything required is there', async () => {
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
-    // One line per check: root, node, each required binary, and 8 more (namespaces ... docker-engine).
-    const { REQUIRED_BINARIES } = await import('./doctor.ts');
-    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(2 + Object.keys(REQUIRED_BINARIES).length + 8);
+    // One line per check: node, each of the local backend's own checks, and 6 more (cni-plugins ... docker-engine).
+    const { localBackendChecks } = await import('../../backends/local/checks.ts');
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + (await localBackendChecks()).length + 6);
   });
 
   it('formats fixes on their own line under the check', () => {
@@ -125,11 +118,11 @@ describe('doctorCommand', () => {
   });
 });
 
-describe('required binaries', () => {
-  it('are exactly what the local backend runs, including perl for its exec agent', async () => {
-    const { REQUIRED_BINARIES } = await import('./doctor.ts');
-    const { LOCAL_BACKEND_BINARIES } = await import('../../backends/local/local-backend.ts');
-    expect(Object.keys(REQUIRED_BINARIES)).toEqual(LOCAL_BACKEND_BINARIES.map((b) => b.bin));
-    expect(REQUIRED_BINARIES.perl).toBe('perl-base');
+describe('the local backend’s checks', () => {
+  it('are the ones doctor shows, including perl for its exec agent', async () => {
+    const { LOCAL_BACKEND_BINARIES } = await import('../../backends/local/checks.ts');
+    const shown = new Set((await runDoctor()).map((c) => c.name));
+    for (const { bin } of LOCAL_BACKEND_BINARIES) expect(shown.has(bin), bin).toBe(true);
+    expect(LOCAL_BACKEND_BINARIES.find((b) => b.bin === 'perl')?.pkg).toBe('perl-base');
   });
 });

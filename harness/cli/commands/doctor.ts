@@ -1,14 +1,14 @@
-// `faultline doctor`: every prerequisite, with the fix for each missing one. Exit 0 when everything
-// required is there, 3 otherwise. Optional checks (other backends) never fail it.
-import { LOCAL_BACKEND_BINARIES } from '../../backends/local/local-backend.ts';
-import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+// `faultline doctor`: every prerequisite, with the fix for each missing one. Each backend answers for
+// itself (Backend.check(), the same checks a run makes before it starts); the default backend's are
+// required, other backends' optional. Exit 0 when everything required is there, 3 otherwise.
+import { accessSync, constants, existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { EXIT } from '../../errors.ts';
 import { cniCacheDir, listEntries } from '../../cni-versions/cache.ts';
+import { availableBackends, getBackend } from '../../backends/index.ts';
+import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import type { Command } from '../command.ts';
 
 export type CheckStatus = 'ok' | 'missing' | 'optional';
@@ -34,11 +34,8 @@ export interface DoctorOptions {
 }
 
 const MIN_NODE = [20, 5] as const;
-const SBIN = ['/usr/sbin', '/sbin'] as const;
-
-/** The binaries the local backend runs, and the Debian package of each. */
-/** What the local backend runs: one list, owned by the backend, checked here too. */
-export const REQUIRED_BINARIES: Readonly<Record<string, string>> = Object.fromEntries(LOCAL_BACKEND_BINARIES.map(({ bin, pkg }) => [bin, pkg]));
+/** The backend runs use unless a scenario or --backend says otherwise: its checks are required. */
+const DEFAULT_BACKEND = 'local';
 
 interface Ran {
   code: number;
@@ -46,40 +43,10 @@ interface Ran {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let child;
-    try {
-      child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    } catch (e) {
-      resolve({ code: 127, stdout: '', stderr: (e as Error).message });
-      return;
-    }
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr || e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-/** A binary on PATH (plus the sbin dirs a non-root PATH often lacks), or undefined. */
-export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env, extraDirs: readonly string[] = SBIN): string | undefined {
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const extra of extraDirs) if (!dirs.includes(extra)) dirs.push(extra);
-  for (const d of dirs) {
-    const p = join(d, name);
-    try {
-      if (statSync(p).isFile()) {
-        accessSync(p, constants.X_OK);
-        return p;
-      }
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
+  const r = await execa(cmd, args, { env, extendEnv: false, reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  const stderr = String(r.stderr ?? '');
+  return { code: r.exitCode ?? 127, stdout: String(r.stdout ?? ''), stderr: stderr || (r.exitCode === undefined ? (r.shortMessage ?? '') : '') };
 }
 
 function firstLine(s: string): string {
@@ -105,18 +72,6 @@ function socketFrom(dockerHost: string | undefined): string | undefined {
   return dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
 }
 
-function checkRoot(uid: number): Check {
-  return uid === 0
-    ? { name: 'root', status: 'ok', required: true, detail: 'running as root' }
-    : {
-        name: 'root',
-        status: 'missing',
-        required: true,
-        detail: `running as uid ${uid}; nodes need new namespaces, mounts and iptables`,
-        fix: 'run faultline as root (sudo -E faultline ...)',
-      };
-}
-
 function checkNode(version: string): Check {
   const [maj = 0, min = 0] = version.replace(/^v/, '').split('.').map(Number);
   const ok = maj > MIN_NODE[0] || (maj === MIN_NODE[0] && min >= MIN_NODE[1]);
@@ -129,64 +84,6 @@ function checkNode(version: string): Check {
         detail: `Node.js ${version}; faultline needs >= ${MIN_NODE.join('.')}`,
         fix: 'install Node.js 20.5 or newer (e.g. the nodejs package of your distribution or nodesource)',
       };
-}
-
-function checkBinaries(env: NodeJS.ProcessEnv, extra: readonly string[]): Check[] {
-  return Object.entries(REQUIRED_BINARIES).map(([bin, pkg]) => {
-    const path = findBinary(bin, env, extra);
-    return path
-      ? { name: bin, status: 'ok', required: true, detail: path }
-      : { name: bin, status: 'missing', required: true, detail: `${bin} not found on PATH`, fix: `apt-get install ${pkg}` };
-  });
-}
-
-async function checkNamespaces(env: NodeJS.ProcessEnv, uid: number, extra: readonly string[]): Promise<Check> {
-  const unshare = findBinary('unshare', env, extra);
-  const base = { name: 'namespaces', required: true } as const;
-  if (!unshare) return { ...base, status: 'missing', detail: 'unshare not found', fix: 'apt-get install util-linux' };
-  const r = await run(unshare, ['--mount', '--net', 'true'], env);
-  if (r.code === 0) return { ...base, status: 'ok', detail: 'unshare --mount --net works' };
-  return {
-    ...base,
-    status: 'missing',
-    detail: `unshare --mount --net true failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
-    fix:
-      uid !== 0
-        ? 'run as root'
-        : 'allow namespaces: in a container run it --privileged; check kernel.unprivileged_userns_clone / user.max_net_namespaces',
-  };
-}
-
-async function checkOverlay(env: NodeJS.ProcessEnv, uid: number, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'overlayfs', required: true } as const;
-  let known = true;
-  try {
-    known = /\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'));
-  } catch {
-    /* no /proc: try anyway */
-  }
-  const unshare = findBinary('unshare', env, extra);
-  const mount = findBinary('mount', env, extra);
-  if (!unshare || !mount) return { ...base, status: 'missing', detail: 'unshare or mount not found', fix: 'apt-get install util-linux mount' };
-  const dir = await mkdtemp(join(tmpdir(), 'faultline-doctor-'));
-  try {
-    for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, d));
-    // In a private mount namespace: the mount is gone when unshare exits.
-    const r = await run(
-      unshare,
-      ['--mount', '--', mount, '-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, `${dir}/merged`],
-      env,
-    );
-    if (r.code === 0) return { ...base, status: 'ok', detail: 'overlay mounts work (in a private mount namespace)' };
-    return {
-      ...base,
-      status: 'missing',
-      detail: `overlay mount failed${known ? '' : ' (overlay not in /proc/filesystems)'}: ${firstLine(r.stderr) || `exit ${r.code}`}`,
-      fix: uid !== 0 ? 'run as root' : known ? `check that ${tmpdir()} is not itself on overlayfs or set TMPDIR` : 'modprobe overlay',
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function checkSystemPlugins(dir: string): Check {
@@ -283,33 +180,32 @@ async function checkDocker(env: NodeJS.ProcessEnv): Promise<Check> {
   };
 }
 
+/** Each available backend's own checks: required for the default backend, optional for the others. */
+async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
+  const out: Check[] = [];
+  for (const name of availableBackends()) {
+    const required = name === DEFAULT_BACKEND;
+    const checks = await getBackend(name).check({ ...(opts.env ? { env: opts.env } : {}), ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.extraDirs ? { extraDirs: opts.extraDirs } : {}) });
+    for (const c of checks) {
+      out.push({ name: c.name, status: c.ok ? 'ok' : required ? 'missing' : 'optional', required, detail: required ? c.detail : `${c.detail} (${name} backend)`, ...(c.fix ? { fix: c.fix } : {}) });
+    }
+  }
+  return out;
+}
+
 /** Every check, in display order. */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
   const env = opts.env ?? process.env;
-  const uid = opts.uid ?? process.getuid?.() ?? -1;
-  const extra = opts.extraDirs ?? SBIN;
-  const [ns, overlay, cache, podman, kind, kubectl, docker] = await Promise.all([
-    checkNamespaces(env, uid, extra),
-    checkOverlay(env, uid, extra),
+  const extra = opts.extraDirs ?? SBIN_DIRS;
+  const [backends, cache, podman, kind, kubectl, docker] = await Promise.all([
+    backendChecks(opts),
     checkCniCache(env),
     checkPodman(env, extra),
     checkKind(env, extra),
     checkKubectl(env, extra),
     checkDocker(env),
   ]);
-  return [
-    checkRoot(uid),
-    checkNode(opts.nodeVersion ?? process.versions.node),
-    ...checkBinaries(env, extra),
-    ns,
-    overlay,
-    checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'),
-    cache,
-    podman,
-    kind,
-    kubectl,
-    docker,
-  ];
+  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, podman, kind, kubectl, docker];
 }
 
 export function formatChecks(checks: Check[]): string[] {
@@ -322,20 +218,25 @@ export function formatChecks(checks: Check[]): string[] {
   return lines;
 }
 
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'check the prerequisites, with the fix for each missing one',
-  usage: 'faultline doctor [--json]',
-  optionHelp: { json: 'machine-readable output' },
-  options: { json: { type: 'boolean' } },
-  async run(values, _positionals, io) {
-    const checks = await runDoctor();
-    if (values.json) io.out(JSON.stringify(checks, null, 2));
-    else for (const l of formatChecks(checks)) io.out(l);
-    const missing = checks.filter((c) => c.status === 'missing');
-    if (!values.json) {
-      io.out(missing.length ? `${missing.length} required prerequisite(s) missing` : 'all required prerequisites are there');
-    }
-    return missing.length ? EXIT.environment : EXIT.ok;
-  },
-};
+/** The command, looking where `opts` says (tests point it at an empty PATH). */
+export function doctorCommandWith(opts: DoctorOptions): Command {
+  return {
+    name: 'doctor',
+    summary: 'check the prerequisites, with the fix for each missing one',
+    usage: 'faultline doctor [--json]',
+    optionHelp: { json: 'machine-readable output' },
+    options: { json: { type: 'boolean' } },
+    async run(values, _positionals, io) {
+      const checks = await runDoctor(opts);
+      if (values.json) io.out(JSON.stringify(checks, null, 2));
+      else for (const l of formatChecks(checks)) io.out(l);
+      const missing = checks.filter((c) => c.status === 'missing');
+      if (!values.json) {
+        io.out(missing.length ? `${missing.length} required prerequisite(s) missing` : 'all required prerequisites are there');
+      }
+      return missing.length ? EXIT.environment : EXIT.ok;
+    },
+  };
+}
+
+export const doctorCommand = doctorCommandWith({});

@@ -9,7 +9,7 @@ import type { ResolvedStack } from '../../model/profile.ts';
 import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 import { CniRuntime } from '../libcni/cni-runtime.ts';
 import { CniPluginError } from '../libcni/errors.ts';
-import { nodeRuntimeIo, readNetworkConfig } from './node-io.ts';
+import { nodeRuntimeIo, readNetworkConfig } from '../libcni/node-io.ts';
 import { errorMessage } from '../../errors.ts';
 import { MultiNetwork, setupNatGateway, type Delegate } from './multi-network.ts';
 import { RuntimeCrash, StackIncompatibleError, type RunSandboxOptions, type RuntimeGc, type RuntimeStatus, type Sandbox, type SandboxConfig, type SandboxRuntime } from '../types.ts';

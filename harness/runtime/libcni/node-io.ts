@@ -1,9 +1,9 @@
 // Adapts a node to the runtime's needs: plugins execute inside the node's namespaces, the result
 // cache lives on the node's own disk.
 import type { Node } from '../../backends/types.ts';
-import type { CacheFs, Invoker } from '../libcni/types.ts';
+import type { CacheFs, Invoker } from './types.ts';
 import type { NetworkConfigList } from '../../model/cni.ts';
-import { parseNetworkConfigFile } from '../libcni/cni-runtime.ts';
+import { parseNetworkConfigFile } from './cni-runtime.ts';
 
 export function nodeRuntimeIo(node: Node): { invoker: Invoker; cacheFs: CacheFs } {
   const invoker: Invoker = async (req) => {
