@@ -13,7 +13,9 @@ const PACKAGES = {
   iptables: 'iptables: the chains that portmap, bridge ipMasq and firewall plugins write',
   'util-linux': 'unshare, nsenter, setpriv: nodes as processes holding their own namespaces',
   'containernetworking-plugins': 'the system CNI plugins at /usr/lib/cni',
-  'debian-archive-keyring': 'verifies the Debian suites that other CNI plugin versions come from',
+  'debian-archive-keyring': 'verifies the Debian suites that other CNI plugin and runtime versions come from',
+  catatonit: "each node's init (PID 1 of its pid namespace), and the pause image of real runtimes",
+  runc: 'the OCI runtime real containerd versions start sandboxes with',
 };
 
 function say(line) {

@@ -104,7 +104,7 @@ describe('scripts/setup.mjs', () => {
 });
 
 describe('scripts/setup-system.mjs', () => {
-  const PKGS = ['iproute2', 'iptables', 'util-linux', 'containernetworking-plugins', 'debian-archive-keyring'];
+  const PKGS = ['iproute2', 'iptables', 'util-linux', 'containernetworking-plugins', 'debian-archive-keyring', 'catatonit', 'runc'];
 
   function system(installed: string[]) {
     const dir = join(work, `sys${n++}`);

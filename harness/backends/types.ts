@@ -31,6 +31,11 @@ export interface NodeSpec {
   name: string;
   /** Directory holding the CNI plugin binaries to present at /opt/cni/bin. */
   pluginDir: string;
+  /**
+   * Directory holding a real container runtime's binaries, presented read-only at
+   * /opt/faultline/runtime; the node then also gets what runc needs (the host's cgroup tree).
+   */
+  runtimeDir?: string;
   /** Node's pod subnet, e.g. 10.52.1.0/28. */
   podSubnet: string;
 }
@@ -44,6 +49,15 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   /** Extra networks shared by the run's nodes (issue 4: the external segment). */
   segments?: string[];
+}
+
+/** A long-running process inside a node (a container runtime, a CNI daemon); it dies with the node. */
+export interface NodeDaemon {
+  readonly name: string;
+  readonly running: boolean;
+  /** Sends a signal to the process itself (SIGTERM: a clean stop; SIGKILL: a crash). */
+  signal(sig: NodeJS.Signals): void;
+  readonly exited: Promise<{ exitCode?: number; signal?: string }>;
 }
 
 /**
@@ -79,6 +93,13 @@ export interface Node {
   createNetns(name: string): Promise<string>;
   deleteNetns(name: string): Promise<void>;
   listNetns(): Promise<string[]>;
+
+  /** Starts a long-running process inside the node, logging to /var/log/<name>.log on its disk. */
+  startDaemon(name: string, argv: readonly string[], opts?: { env?: Record<string, string> }): Promise<NodeDaemon>;
+  /** A node path as the harness reaches it from the host while the node runs (e.g. a runtime's socket). */
+  hostPath(nodePath: string): string;
+  /** The cgroup parent a real runtime gives this node's sandboxes; the backend removes it at power-off. */
+  readonly cgroupParent: string;
 }
 
 export interface Cluster extends AsyncDisposable {

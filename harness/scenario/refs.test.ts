@@ -4,7 +4,7 @@ import { nodeFileProblem, pathProblem, refProblem } from './refs.ts';
 import { LocalBackend } from '../backends/local/local-backend.ts';
 
 const roots = new LocalBackend().fileRoots;
-const under = "a node's files live under /var/lib/cni, /etc/cni, /var/log, /run, /tmp";
+const under = "a node's files live under /var/lib/cni, /etc/cni, /var/log, /var/lib/containerd, /etc/containerd, /run, /tmp";
 
 describe('nodeFileProblem', () => {
   it.each([

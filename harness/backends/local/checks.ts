@@ -22,6 +22,7 @@ export const LOCAL_BACKEND_BINARIES: readonly { bin: string; pkg: string }[] = [
   { bin: 'sh', pkg: 'dash' },
   { bin: 'sleep', pkg: 'coreutils' },
   { bin: 'perl', pkg: 'perl-base' }, // the per-node exec agent
+  { bin: 'catatonit', pkg: 'catatonit' }, // each node's init (PID 1 of its pid namespace)
 ];
 
 function firstLine(s: string): string {

@@ -50,11 +50,11 @@ export class ExecAgent {
   private nextId = 1;
   private dead = false;
 
-  /** Starts the agent inside the namespaces of `holderPid` (mount, uts, net). */
+  /** Starts the agent inside the namespaces of `holderPid` (mount, uts, net; pid: the node's own). */
   constructor(holderPid: number, pathEnv: string) {
     this.child = spawn(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(holderPid), '-m', '-u', '-n', '--', 'perl', '-e', AGENT_SOURCE, '/run/.faultline-agent.lock', '/run/.faultline-agent'],
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(holderPid), '-m', '-u', '-n', `--pid=/proc/${holderPid}/ns/pid_for_children`, '--', 'perl', '-e', AGENT_SOURCE, '/run/.faultline-agent.lock', '/run/.faultline-agent'],
       { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: pathEnv }, detached: true },
     );
     this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -1,13 +1,19 @@
 #!/bin/sh
 # faultline local backend: the namespace holder of one node.
 #
-# Run as: setpriv --pdeathsig KILL -- unshare --mount --net --uts --propagation private -- \
-#           sh holder.sh <node-dir> <plugin-dir> <hostname> <tag>
-# Every input is a positional argument; nothing here is built from scenario data.
+# Run as: setpriv --pdeathsig KILL -- unshare --pid --fork --kill-child --mount-proc --mount --net \
+#           --uts --propagation private -- catatonit -- sh holder.sh <node-dir> <plugin-dir> <hostname> \
+#           <tag> <runtime-dir or ->
+# Every input is a positional argument or FAULTLINE_CGROUPS in the environment; nothing here is built
+# from scenario data. catatonit is PID 1 of the node's own pid namespace: it reaps what daemonizes
+# inside (a real runtime's shims), and when it dies the kernel kills everything in the node.
 # <node-dir> holds disk/{etc/cni,var/lib/cni,var/log} (the node's persistent state) and .ovl/ (overlay
 # upper and work dirs for /etc and /var/lib, so mount points never touch the host's own dirs).
 # <tag> (faultline.<run-id>.<cell>.<node>) names the node's mounts, so every process that sees the
 # node's mounts can be found from /proc/<pid>/mountinfo.
+# <runtime-dir> holds a real container runtime's binaries, shown read-only at /opt/faultline/runtime;
+# with FAULTLINE_CGROUPS=1 the host's cgroup tree stays writable at /sys/fs/cgroup (runc puts the
+# sandboxes' cgroups under the node's cgroup parent there).
 # Ends by creating /run/.faultline-ready in the node's tmpfs /run and sleeping forever: the holder's
 # death (SIGKILL, or its parent dying) is the node's power cut.
 set -eu
@@ -16,8 +22,10 @@ W=$1
 PLUGINS=$2
 NODE=$3
 TAG=$4
+RUNTIME=${5:--}
 
-for d in disk/etc/cni disk/var/lib/cni disk/var/log .ovl/etc-up .ovl/etc-wk .ovl/varlib-up .ovl/varlib-wk; do
+for d in disk/etc/cni disk/etc/containerd disk/var/lib/cni disk/var/lib/containerd disk/var/log \
+  .ovl/etc-up .ovl/etc-wk .ovl/varlib-up .ovl/varlib-wk; do
   if [ ! -d "$W/$d" ]; then
     echo "faultline holder: missing directory $W/$d" >&2
     exit 1
@@ -34,6 +42,7 @@ STAGE=
 for c in /mnt /media /srv /home; do
   case $W/ in "$c"/*) continue ;; esac
   case $PLUGINS/ in "$c"/*) continue ;; esac
+  case $RUNTIME/ in "$c"/*) continue ;; esac
   if [ -d "$c" ] && [ ! -L "$c" ]; then
     STAGE=$c
     break
@@ -44,9 +53,15 @@ if [ -z "$STAGE" ]; then
   exit 1
 fi
 mount -t tmpfs -o mode=0700 "$TAG" "$STAGE"
-mkdir "$STAGE/w" "$STAGE/p"
+mkdir "$STAGE/w" "$STAGE/p" "$STAGE/r" "$STAGE/cg"
 mount --bind "$W" "$STAGE/w"
 mount --bind -o ro "$PLUGINS" "$STAGE/p"
+if [ "$RUNTIME" != - ]; then
+  mount --bind -o ro "$RUNTIME" "$STAGE/r"
+fi
+if [ "${FAULTLINE_CGROUPS:-0}" = 1 ]; then
+  mount --rbind /sys/fs/cgroup "$STAGE/cg"
+fi
 S=$STAGE/w
 
 # Volatile state: gone with the holder.
@@ -57,21 +72,33 @@ mount -t tmpfs -o mode=1777,nosuid,nodev "$TAG" /tmp
 mount -t overlay "$TAG" -o "lowerdir=/etc,upperdir=$S/.ovl/etc-up,workdir=$S/.ovl/etc-wk" /etc
 mount -t overlay "$TAG" -o "lowerdir=/var/lib,upperdir=$S/.ovl/varlib-up,workdir=$S/.ovl/varlib-wk" /var/lib
 mount -t tmpfs -o mode=0755 "$TAG" /opt
-mkdir -p /etc/cni /var/lib/cni /var/log /opt/cni/bin
+mkdir -p /etc/cni /etc/containerd /var/lib/cni /var/lib/containerd /var/log /opt/cni/bin /opt/faultline/runtime
 
 # Persistent state: the node's disk.
 mount --bind "$S/disk/etc/cni" /etc/cni
+mount --bind "$S/disk/etc/containerd" /etc/containerd
 mount --bind "$S/disk/var/lib/cni" /var/lib/cni
+mount --bind "$S/disk/var/lib/containerd" /var/lib/containerd
 mount --bind "$S/disk/var/log" /var/log
 mount --bind -o ro "$STAGE/p" /opt/cni/bin
-umount "$STAGE/w" "$STAGE/p" "$STAGE"
+if [ "$RUNTIME" != - ]; then
+  mount --bind -o ro "$STAGE/r" /opt/faultline/runtime
+fi
+
+# Safety belt: the host's system stays read-only from inside the node.
+# A sysfs of the node's own network namespace, read-only; the host's cgroup tree on top of it only
+# for a real runtime.
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys
+if [ "${FAULTLINE_CGROUPS:-0}" = 1 ]; then
+  mount --move "$STAGE/cg" /sys/fs/cgroup
+fi
+umount "$STAGE/w" "$STAGE/p"
+if [ "$RUNTIME" != - ]; then umount "$STAGE/r"; fi
+umount "$STAGE"
 
 hostname "$NODE"
 ip link set lo up
 
-# Safety belt: the host's system stays read-only from inside the node.
-# A sysfs of the node's own network namespace, read-only.
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys
 # /proc/sys read-only except the per-namespace /proc/sys/net; no sysrq.
 mount --bind /proc/sys /proc/sys
 mount -o remount,bind,ro /proc/sys

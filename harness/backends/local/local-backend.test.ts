@@ -2,13 +2,13 @@
 import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { FaultlineError } from '../../errors.ts';
 import { createRun, type Run } from '../../ledger/ledger.ts';
-import { LocalBackend, type LocalCluster } from './local-backend.ts';
-import { readNs } from '../../util/procfs.ts';
+import { LocalBackend, LocalNode, type LocalCluster } from './local-backend.ts';
+import { listPids, readNs } from '../../util/procfs.ts';
 import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
 
 let state: Awaited<ReturnType<typeof useTempStateDir>>;
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe('LocalBackend', () => {
   it('finds every prerequisite on this machine', async () => {
-    expect(await backend.check()).toEqual([]);
+    expect((await backend.check()).filter((c) => !c.ok)).toEqual([]);
   });
 
   it('refuses a cluster for a run this process has no ledger for', async () => {
@@ -179,7 +179,8 @@ describe('LocalBackend', () => {
       expect(await n.listNetns()).toEqual(['pod-v']);
       const add = await n.exec(['ip', 'link', 'add', 'fl-probe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'pod-v']);
       expect(add.exitCode).toBe(0);
-      const move = await n.exec(['ip', 'link', 'set', 'fl-probe', 'netns', String(observer.pid)]);
+      // From the host's pid namespace (the node's own cannot see the observer's pid), in the node's network.
+      const move = await execa('nsenter', ['-t', String((n as LocalNode).holderPid), '-n', '--', 'ip', 'link', 'set', 'fl-probe', 'netns', String(observer.pid)], { reject: false });
       expect(move).toMatchObject({ exitCode: 0 });
       expect(await observerLinks()).toContain('fl-probe@');
 
@@ -192,15 +193,19 @@ describe('LocalBackend', () => {
   });
 
   it('kills every process inside the node on power off, also under ip netns exec', async () => {
-    const n = (await up('strays')).node('node-1');
+    const n = (await up('strays')).node('node-1') as LocalNode;
     await n.createNetns('pod-s');
-    const a = await n.exec(['sh', '-c', 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!']);
-    const b = await n.exec(['sh', '-c', 'setsid ip netns exec pod-s sleep 600 </dev/null >/dev/null 2>&1 & echo $!']);
-    const pids = [Number(a.stdout), Number(b.stdout)];
-    await eventually(() => existsSync(`/proc/${pids[1]}`));
-    expect(pids.every(pidAlive)).toBe(true);
+    // Commands run in the node's own pid namespace: find the strays by it from the host.
+    const pidns = readlinkSync(`/proc/${n.holderPid}/ns/pid_for_children`);
+    const inNode = () => listPids().filter((pid) => { try { return readlinkSync(`/proc/${pid}/ns/pid`) === pidns && pidAlive(pid); } catch { return false; } });
+    const sleepers = () => inNode().filter((pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\0' + '600\0'; } catch { return false; } });
+    await n.exec(['sh', '-c', 'setsid sleep 600 </dev/null >/dev/null 2>&1 &']);
+    await n.exec(['sh', '-c', 'setsid ip netns exec pod-s sleep 600 </dev/null >/dev/null 2>&1 &']);
+    expect(await eventually(() => sleepers().length === 2)).toBe(true);
+    const strays = sleepers();
     await n.powerOff();
-    expect(pids.filter(pidAlive)).toEqual([]);
+    expect(strays.filter(pidAlive)).toEqual([]);
+    expect(inNode()).toEqual([]);
   });
 
   it('confines file paths to the node state', async () => {
@@ -211,7 +216,7 @@ describe('LocalBackend', () => {
       await expect(n.readFile(p), p).rejects.toMatchObject({ code: 'invalid-input' });
       await expect(n.writeFile(p, 'x'), p).rejects.toMatchObject({ code: 'invalid-input' });
     }
-    await expect(n.readFile('/etc/passwd')).rejects.toThrow("path /etc/passwd is outside the node's state (allowed: /var/lib/cni, /etc/cni, /var/log, /run, /tmp)");
+    await expect(n.readFile('/etc/passwd')).rejects.toThrow("path /etc/passwd is outside the node's state (allowed: /var/lib/cni, /etc/cni, /var/log, /var/lib/containerd, /etc/containerd, /run, /tmp)");
     await expect(n.readFile('/var/lib/cni/../x')).rejects.toThrow(/contains '\.\.'/);
     await expect(n.removeFile('/var/lib/cni')).rejects.toMatchObject({ code: 'invalid-input' });
     await expect(n.glob('/usr/*')).rejects.toMatchObject({ code: 'invalid-input' });

@@ -10,7 +10,7 @@ import { LocalCluster } from './local-cluster.ts';
 import { LocalNode } from './local-node.ts';
 import { startSegments } from './segment.ts';
 import { PERSISTENT_ROOTS, VOLATILE_ROOTS } from './node-paths.ts';
-import { localReaper } from './reaper.ts';
+import { localReaper, runCgroupRoot } from './reaper.ts';
 
 export { LocalCluster } from './local-cluster.ts';
 export { LocalNode } from './local-node.ts';
@@ -53,6 +53,10 @@ export class LocalBackend implements Backend {
     const pluginDirs = new Map<string, string>();
     for (const n of spec.nodes) pluginDirs.set(n.name, await checkPluginDir(n.name, n.pluginDir));
     run.record({ kind: 'work-dir', path: workDir, cellId: spec.cellId });
+    // A real runtime's sandboxes get cgroups below this (runc creates them): listed before any exists.
+    if (spec.nodes.some((n) => n.runtimeDir) && !run.resources().some((r) => r.kind === 'cgroup')) {
+      run.record({ kind: 'cgroup', path: runCgroupRoot(spec.runId) });
+    }
     await mkdir(workDir, { recursive: true, mode: 0o755 });
     if (!(await realpath(workDir)).startsWith(run.workDir + '/')) {
       throw new FaultlineError('internal', `cell work dir ${workDir} resolves outside the run's dir ${run.workDir}`);
@@ -72,6 +76,7 @@ export class LocalBackend implements Backend {
           tag: `faultline.${spec.runId}.${cellDirName(spec.cellId)}.${n.name}`,
           run,
           readyTimeoutMs,
+          cgroupParent: `${runCgroupRoot(spec.runId)}/${cellDirName(spec.cellId)}/${n.name}`,
           ...(segments.length ? { onPowerOn: linkSegments } : {}),
         }),
     );

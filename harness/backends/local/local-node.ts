@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { FaultlineError, errorMessage } from '../../errors.ts';
-import type { ExecOptions, ExecResult, Node, NodeFileStat, NodeSpec } from '../types.ts';
+import type { ExecOptions, ExecResult, Node, NodeDaemon, NodeFileStat, NodeSpec } from '../types.ts';
+import { removeCgroupTree } from '../../util/cgroups.ts';
 import type { Run } from '../../ledger/ledger.ts';
 import type { HolderResource } from './reaper.ts';
 import { NodePaths, PERSISTENT_ROOTS, VOLATILE_ROOTS, normalizeNodePath } from './node-paths.ts';
@@ -25,7 +26,9 @@ export const HOLDER_SCRIPT = fileURLToPath(new URL('./holder.sh', import.meta.ur
 export const NODE_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const READY_MARKER = '/run/.faultline-ready';
 const NETNS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const DISK_DIRS = ['disk/etc/cni/net.d', 'disk/var/lib/cni', 'disk/var/log', '.ovl/etc-up', '.ovl/etc-wk', '.ovl/varlib-up', '.ovl/varlib-wk'];
+const DISK_DIRS = ['disk/etc/cni/net.d', 'disk/etc/containerd', 'disk/var/lib/cni', 'disk/var/lib/containerd', 'disk/var/log', '.ovl/etc-up', '.ovl/etc-wk', '.ovl/varlib-up', '.ovl/varlib-wk'];
+/** Where a real runtime's binaries appear inside a node (read-only). */
+export const NODE_RUNTIME_DIR = '/opt/faultline/runtime';
 
 export interface LocalNodeOptions {
   spec: NodeSpec;
@@ -40,6 +43,8 @@ export interface LocalNodeOptions {
   readyTimeoutMs: number;
   /** Called at the end of every power-on (the cluster links the node to its external segments). */
   onPowerOn?: (node: LocalNode) => Promise<void>;
+  /** The node's cgroup parent (below every hierarchy's root); removed at power-off. */
+  cgroupParent: string;
 }
 
 interface Holder {
@@ -66,6 +71,7 @@ export class LocalNode implements Node {
   private ns: NodeNamespaces | undefined;
   private booted: number | undefined;
   private agent: ExecAgent | undefined;
+  private readonly daemons = new Set<NodeDaemon>();
   private agentHolderPid: number | undefined;
   private readonly paths: NodePaths;
 
@@ -120,10 +126,12 @@ export class LocalNode implements Node {
       state: 'starting',
     } satisfies HolderResource);
     const bootedAt = Date.now();
+    // The node's own pid namespace, with catatonit as its init: --kill-child takes the init (and so
+    // every process of the node) down with the unshare process, which dies with the harness.
     const subprocess = execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--net', '--uts', '--propagation', 'private', '--',
-        'sh', HOLDER_SCRIPT, this.nodeDir, this.spec.pluginDir, this.name, this.tag],
+      ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--net', '--uts', '--propagation', 'private', '--',
+        'catatonit', '--', 'sh', HOLDER_SCRIPT, this.nodeDir, this.spec.pluginDir, this.name, this.tag, this.spec.runtimeDir ?? '-'],
       {
         detached: true, // terminal signals reach the harness, which tears down in order
         stdin: 'ignore',
@@ -131,7 +139,13 @@ export class LocalNode implements Node {
         stderr: { file: log, append: true },
         reject: false,
         extendEnv: false,
-        env: { PATH: NODE_PATH_ENV, FAULTLINE_RUN_ID: this.opts.runId, FAULTLINE_CELL_ID: this.opts.cellId, FAULTLINE_NODE: this.name },
+        env: {
+          PATH: NODE_PATH_ENV,
+          FAULTLINE_RUN_ID: this.opts.runId,
+          FAULTLINE_CELL_ID: this.opts.cellId,
+          FAULTLINE_NODE: this.name,
+          FAULTLINE_CGROUPS: this.spec.runtimeDir ? '1' : '0',
+        },
       },
     );
     const pid = subprocess.pid;
@@ -249,9 +263,86 @@ export class LocalNode implements Node {
       await holder.subprocess;
       this.opts.run.update(holder.ledgerId, { state: 'stopped' });
     }
+    await Promise.all([...this.daemons].map((d) => d.exited));
+    this.daemons.clear();
+    // Sandboxes' cgroups outlive their processes (a real reboot starts with none).
+    const left = await removeCgroupTree(this.cgroupParent);
+    if (left.length) throw new FaultlineError('environment', `node ${this.name}: cgroups left after power-off: ${left.join(', ')}`);
     this.holder = undefined;
     this.ns = undefined;
     this.booted = undefined;
+  }
+
+  /** The cgroup parent a real runtime gives this node's sandboxes. */
+  get cgroupParent(): string {
+    return this.opts.cgroupParent;
+  }
+
+  /** A node path as the host sees it while the node runs (sockets the harness connects to). */
+  hostPath(nodePath: string): string {
+    const pid = this.requireRunning(`reach ${nodePath}`);
+    return `/proc/${pid}/root${normalizeNodePath(nodePath)}`;
+  }
+
+  /**
+   * A long-running process inside the node (its pid namespace), logging to /var/log/<name>.log on the
+   * node's disk. It dies with the node; `signal` reaches the process itself.
+   */
+  async startDaemon(name: string, argv: readonly string[], opts: { env?: Record<string, string> } = {}): Promise<NodeDaemon> {
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new FaultlineError('internal', `daemon name ${JSON.stringify(name)} is not valid`);
+    if (argv.length === 0) throw new FaultlineError('internal', `daemon ${name}: empty argv`);
+    const pid = this.requireRunning(`start ${name}`);
+    const log = join(this.nodeDir, 'disk', 'var', 'log', `${name}.log`);
+    const subprocess = execa(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', '-n', `--pid=/proc/${pid}/ns/pid_for_children`, '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...argv],
+      {
+        detached: true,
+        stdin: 'ignore',
+        stdout: { file: log, append: true },
+        stderr: { file: log, append: true },
+        reject: false,
+        extendEnv: false,
+        env: { PATH: NODE_PATH_ENV, ...opts.env },
+      },
+    );
+    const outer = subprocess.pid;
+    if (outer === undefined) {
+      const r = await subprocess;
+      throw new FaultlineError('environment', `node ${this.name}: cannot start ${name}: ${r.message ?? r.stderr}`);
+    }
+    // nsenter forks into the node's pid namespace; its child (setpriv exec'ing argv) is the daemon.
+    let inner: number | undefined;
+    let exited = false;
+    const done = subprocess.then((r) => {
+      exited = true;
+      return { ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.signal ? { signal: r.signal } : {}) };
+    });
+    for (let i = 0; inner === undefined && !exited && i < 2000; i++) {
+      inner = childPid(outer);
+      if (inner === undefined) await sleep(2);
+    }
+    const identity = inner === undefined ? undefined : { pid: inner, startTime: readStartTime(inner) };
+    const daemon: NodeDaemon = {
+      name,
+      get running() {
+        return !exited;
+      },
+      exited: done,
+      signal: (sig) => {
+        // Only the process we started: pid and start time, so a recycled pid is never signalled.
+        if (identity?.startTime !== undefined && readStartTime(identity.pid) === identity.startTime) process.kill(identity.pid, sig);
+        else if (!exited) subprocess.kill(sig);
+      },
+    };
+    this.daemons.add(daemon);
+    void done.then(() => this.daemons.delete(daemon));
+    if (exited) {
+      const r = await done;
+      const text = await readFile(log, 'utf8').catch(() => '');
+      throw new FaultlineError('environment', `node ${this.name}: ${name} exited at once (${r.signal ?? `code ${r.exitCode}`}): ${text.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    return daemon;
   }
 
   // ---- exec ----
@@ -274,7 +365,7 @@ export class LocalNode implements Node {
     const netArg = opts.netns === undefined ? '-n' : `--net=/proc/${pid}/root${netnsNodePath(opts.netns)}`;
     const subprocess = execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', netArg, '--', ...argv],
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', netArg, `--pid=/proc/${pid}/ns/pid_for_children`, '--', ...argv],
       {
         detached: true,
         reject: false,
@@ -506,4 +597,14 @@ function rewriteFsError(e: unknown, hostPath: string, nodePath: string): unknown
     return e;
   }
   return e instanceof Error ? e : new Error(errorMessage(e));
+}
+
+/** The first child of a process (nsenter's forked child), undefined until it exists. */
+function childPid(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
 }

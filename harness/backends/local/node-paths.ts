@@ -7,7 +7,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { FaultlineError } from '../../errors.ts';
 
-export const PERSISTENT_ROOTS = ['/var/lib/cni', '/etc/cni', '/var/log'] as const;
+export const PERSISTENT_ROOTS = ['/var/lib/cni', '/etc/cni', '/var/log', '/var/lib/containerd', '/etc/containerd'] as const;
 export const VOLATILE_ROOTS = ['/run', '/tmp'] as const;
 const ALL_ROOTS: readonly string[] = [...PERSISTENT_ROOTS, ...VOLATILE_ROOTS];
 const MAX_SYMLINKS = 40;

@@ -3,6 +3,7 @@
 // mount tag in its mountinfo. Holders die first, verified by pid and start time, never by pid alone.
 import type { LedgerEntry, LedgerFile, RunReaper } from '../../ledger/ledger.ts';
 import { type ProcessIdentity, killMatching, killVerified, mountinfoHasSource, waitGone } from '../../util/procfs.ts';
+import { removeCgroupTree, removeIfEmpty } from '../../util/cgroups.ts';
 
 /** The ledger entry of a node's namespace holder (and of a segment's). */
 export interface HolderResource {
@@ -18,6 +19,11 @@ export interface HolderResource {
   startTime?: number;
 }
 
+/** Every cgroup a run's sandboxes get is below this (in every hierarchy): /faultline/<run-id>. */
+export function runCgroupRoot(runId: string): string {
+  return `/faultline/${runId}`;
+}
+
 /** Source-name prefix of every mount a run's nodes make; see holder.sh. */
 export function runMountTagPrefix(runId: string): string {
   return `faultline.${runId}.`;
@@ -30,7 +36,7 @@ function isHolder(r: LedgerEntry): r is LedgerEntry & HolderResource {
 export const localReaper: RunReaper = {
   name: 'local',
   async reap(ledger: LedgerFile, { sameBoot }) {
-    if (!sameBoot) return; // every process of that boot is gone
+    if (!sameBoot) return; // every process and cgroup of that boot is gone
     const holders: ProcessIdentity[] = ledger.resources.filter(isHolder).flatMap((r) =>
       r.pid !== undefined && r.startTime !== undefined ? [{ pid: r.pid, startTime: r.startTime }] : [],
     );
@@ -38,5 +44,10 @@ export const localReaper: RunReaper = {
     if (!(await waitGone(holders))) throw new Error(`holders of ${ledger.runId} did not die`);
     const prefix = runMountTagPrefix(ledger.runId);
     await killMatching((p) => mountinfoHasSource(p.foreignMountinfo(), { prefix }));
+    if (ledger.resources.some((r) => r.kind === 'cgroup')) {
+      const left = await removeCgroupTree(runCgroupRoot(ledger.runId));
+      if (left.length) throw new Error(`cgroups of ${ledger.runId} could not be removed: ${left.join(', ')}`);
+      removeIfEmpty('/faultline');
+    }
   },
 };

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { FaultlineError } from '../../errors.ts';
 import type { Run } from '../../ledger/ledger.ts';
 import { cellDirName } from '../../ledger/ledger.ts';
-import { LocalNode } from './local-node.ts';
+import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
+import { execa } from 'execa';
+import { runCgroupRoot } from './reaper.ts';
 
 /** Segment names are link names in every node: a letter, then up to 9 of [a-z0-9-]. */
 export const SEGMENT_NAME_RE = /^[a-z][a-z0-9-]{0,9}$/;
@@ -36,7 +38,11 @@ export class Segment {
       `link add ${node.name} type veth peer name ${this.name} netns ${pid}`,
       `link set ${node.name} master ${BRIDGE} up`,
     ].join('\n');
-    const r = await this.holder.exec(['ip', '-batch', '-'], { stdin: batch + '\n' });
+    // In the segment's network namespace but the host's pid namespace: `netns <pid>` names the node's
+    // holder by its host pid, which the segment's own pid namespace cannot see.
+    const segPid = this.holder.holderPid;
+    if (segPid === undefined) throw new FaultlineError('internal', `segment ${this.name} is not running`);
+    const r = await execa('nsenter', ['-t', String(segPid), '-n', '--', 'ip', '-batch', '-'], { input: batch + '\n', reject: false, env: { PATH: NODE_PATH_ENV }, extendEnv: false });
     if (r.exitCode !== 0) throw new FaultlineError('environment', `segment ${this.name}: cannot link node ${node.name}: ${r.stderr.trim()}`);
     const up = await node.exec(['ip', 'link', 'set', this.name, 'up']);
     if (up.exitCode !== 0) throw new FaultlineError('environment', `segment ${this.name}: cannot bring ${this.name} up in ${node.name}: ${up.stderr.trim()}`);
@@ -86,6 +92,7 @@ export async function startSegments(names: readonly string[], opts: SegmentOptio
         tag: `faultline.${opts.runId}.${cellDirName(opts.cellId)}.seg-${name}`,
         run: opts.run,
         readyTimeoutMs: opts.readyTimeoutMs,
+        cgroupParent: `${runCgroupRoot(opts.runId)}/${cellDirName(opts.cellId)}/seg-${name}`,
       });
       const seg = new Segment(name, holder);
       segments.push(seg);

@@ -3,6 +3,8 @@
 // waits forever (the test kills it). Run with: node --import tsx hold-cluster.ts <plugin-dir>
 import { createRun } from '../../../ledger/ledger.ts';
 import { LocalBackend } from '../local-backend.ts';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { listPids } from '../../../util/procfs.ts';
 
 const pluginDir = process.argv[2];
 if (!pluginDir) throw new Error('usage: hold-cluster.ts <plugin-dir>');
@@ -15,7 +17,17 @@ const cluster = await new LocalBackend().up({
 });
 const node = cluster.node('node-1');
 await node.createNetns('pod-a');
-// A stray inside the node (its own session, no parent-death signal): only gc can find it.
-const stray = await node.exec(['sh', '-c', 'setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo $!']);
-process.stdout.write(JSON.stringify({ runId: run.runId, workDir: run.workDir, holderPid: node.holderPid, strayPid: Number(stray.stdout.trim()) }) + '\n');
+// A stray inside the node (its own session, no parent-death signal): only the node's pid namespace
+// dying takes it. `echo $!` says its pid inside the node; the host's is found by NSpid.
+const stray = Number((await node.exec(['sh', '-c', 'setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo $!'])).stdout.trim());
+const pidns = readlinkSync(`/proc/${node.holderPid}/ns/pid_for_children`);
+const strayPid = listPids().find((pid) => {
+  try {
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.split(/\s+/);
+    return readlinkSync(`/proc/${pid}/ns/pid`) === pidns && Number(nspid?.at(-1)) === stray;
+  } catch {
+    return false;
+  }
+});
+process.stdout.write(JSON.stringify({ runId: run.runId, workDir: run.workDir, holderPid: node.holderPid, strayPid }) + '\n');
 setInterval(() => {}, 1 << 30);
