@@ -1,5 +1,6 @@
-// A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, then
-// the kubelet reconciling desired pods with new sandboxes.
+// A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, the
+// runtime starting, then the kubelet reconciling (dead sandboxes stopped and removed, desired pods
+// started).
 import type { ResolvedStack } from '../model/profile.ts';
 import type { Timeline } from '../model/timeline.ts';
 import type { NodeAgent } from '../agent/types.ts';
@@ -27,6 +28,8 @@ export async function bootNode(agent: NodeAgent, stack: ResolvedStack, timeline:
     const list = renderConflist(net, node.spec.podSubnet, stack.conflistCniVersion);
     await node.writeFile(`/etc/cni/net.d/${net.file}`, JSON.stringify(list, null, 2) + '\n', 0o644);
   }
+  // The runtime starts once the node's CNI config is there (containerd's CRI is network-ready then).
+  await agent.runtime.start();
   const { started: running, failed } = await agent.reconcile();
   // Every boot is on the timeline, so checks can tell first boots from reboots.
   timeline.add({ kind: 'op', op: 'boot', node: node.name, result: 'ok', durationMs: Date.now() - started, detail: { bootedAtMs: node.bootedAtMs, podsStarted: running, podsFailed: failed } });

@@ -245,6 +245,40 @@ export class PrivateApt {
     });
   }
 
+  /**
+   * Downloads any package of the suite at a version (the newest when undefined) and unpacks it into
+   * `dest` (the package's file tree), with its control fields from the signed index (Version,
+   * Built-Using, Static-Built-Using...). For components other than the CNI plugins.
+   */
+  async fetchPackage(pkg: string, pkgVersion: string | undefined, dest: string, p: AptProgress): Promise<{ url: string; size: number; debSha256: string; fields: Record<string, string> }> {
+    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(pkg)) throw new FaultlineError('internal', `bad package name ${pkg}`);
+    return withLock(this.cache, `apt-${this.suite}`, p.signal, async () => {
+      await this.prepare();
+      if ((await this.listsAge()) === Infinity) await this.update(p);
+      const want = pkgVersion ? `${pkg}=${pkgVersion}` : pkg;
+      let uri = await this.printUri(want, p);
+      if (!uri) {
+        await this.update(p);
+        uri = await this.printUri(want, p);
+      }
+      if (!uri) throw new FaultlineError('environment', `Debian ${this.suite} does not offer ${want}`);
+      const work = join(dest, '.deb');
+      await mkdir(work, { recursive: true });
+      p.onProgress?.(`downloading ${uri.url} (${(uri.size / 1e6).toFixed(1)} MB)`);
+      const r = await runTool('apt-get', [...this.options(), '-q', 'download', want], { cwd: work, signal: p.signal });
+      if (r.code !== 0) throw this.networkError(uri.url, r.stdout + r.stderr);
+      const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
+      if (!deb) throw new FaultlineError('environment', `apt-get download ${want} produced no .deb`);
+      throwIfAborted(p.signal);
+      p.onProgress?.(`unpacking ${deb}`);
+      const x = await runTool('dpkg-deb', ['-x', join(work, deb), dest], { signal: p.signal, providedBy: 'dpkg' });
+      if (x.code !== 0) throw new FaultlineError('environment', `dpkg-deb -x ${deb} failed: ${x.stderr.trim()}`);
+      const info = await runTool('dpkg-deb', ['-f', join(work, deb)], { signal: p.signal, providedBy: 'dpkg' });
+      await rm(work, { recursive: true, force: true });
+      return { ...uri, fields: parseControlFields(info.stdout) };
+    });
+  }
+
   private async printUri(want: string, p: AptProgress): Promise<{ url: string; size: number; debSha256: string } | undefined> {
     const r = await runTool('apt-get', [...this.options(), '-q', '--print-uris', 'download', want], { signal: p.signal });
     const m = /^'([^']+)'\s+\S+\s+(\d+)\s+SHA256:([0-9a-f]{64})/m.exec(r.stdout);
@@ -264,4 +298,18 @@ export class PrivateApt {
       hint: 'check the network and the Debian mirror (set $FAULTLINE_DEBIAN_MIRROR to use another), or use --source tarball',
     });
   }
+}
+
+/** Fields of a Debian control stanza (continuation lines joined with a space). */
+export function parseControlFields(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let key: string | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/.exec(line);
+    if (m) {
+      key = m[1]!;
+      out[key] = m[2]!.trim();
+    } else if (key && /^\s+\S/.test(line)) out[key] = `${out[key]} ${line.trim()}`.trim();
+  }
+  return out;
 }

@@ -81,9 +81,33 @@ export interface ResolvedPlugins {
   sha256: Record<string, string>;
 }
 
+/** A real containerd ready to run on nodes (components/containerd.ts resolves it). */
+export interface ResolvedContainerd {
+  name: string;
+  /** containerd's own version string (`containerd --version`), e.g. 1.6.20~ds1. */
+  version: string;
+  /** The libcni it was built with (from the package's Built-Using), e.g. 1.1.2; 'unknown' for a user's build. */
+  libcni: string;
+  /** debian:<suite> <package>=<version>, or dir:<path>. */
+  source: string;
+  /** Host dir holding bin/containerd, bin/containerd-shim-runc-v2, bin/ctr. */
+  dir: string;
+  sha256: Record<string, string>;
+  /** CRI's api.proto on the host, and where it came from. */
+  protoFile: string;
+  protoSource: string;
+  /** The libcni model runtime profile of the same generation, when known. */
+  model?: string;
+}
+
+/** What runs pods on the nodes: faultline's libcni model with a runtime profile, or a real containerd. */
+export type ResolvedRuntime =
+  | { kind: 'model'; name: string; profile: RuntimeProfile }
+  | { kind: 'containerd'; name: string; containerd: ResolvedContainerd };
+
 export interface ResolvedStack {
   profile: StackProfile;
-  runtime: RuntimeProfile;
+  runtime: ResolvedRuntime;
   plugins: ResolvedPlugins;
   /** cniVersion written into the conflists (profile's, or the scenario's override). */
   conflistCniVersion: string;

@@ -24,6 +24,8 @@ export interface CellReport {
     profile: string;
     cni: { version: string; source: string; dir: string; sha256: Record<string, string> };
     runtime: string;
+    /** A real containerd: its version, the libcni it was built with, where it came from, its binaries. */
+    containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
   };

@@ -89,7 +89,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         runId: env.runId,
         cellId: slug,
         workDir: path.join(env.workDir, 'cells', slug),
-        nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir })),
+        nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir, ...(resolved.runtime.kind === 'containerd' ? { runtimeDir: resolved.runtime.containerd.dir } : {}) })),
         ...externalSegments(resolved),
       },
       env.signal,
@@ -200,6 +200,9 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       profile: stack?.profile.name ?? plan.stack.profile,
       cni: stack ? { version: stack.plugins.version, source: stack.plugins.source, dir: stack.plugins.dir, sha256: stack.plugins.sha256 } : { version: plan.stack.cni ?? '?', source: '', dir: '', sha256: {} },
       runtime: stack?.runtime.name ?? plan.stack.runtime ?? '?',
+      ...(stack?.runtime.kind === 'containerd'
+        ? { containerd: { version: stack.runtime.containerd.version, libcni: stack.runtime.containerd.libcni, source: stack.runtime.containerd.source, sha256: stack.runtime.containerd.sha256, criApi: stack.runtime.containerd.protoSource } }
+        : {}),
       substitutions: stack?.profile.substitutions ?? [],
       conflistCniVersion: stack?.conflistCniVersion ?? plan.stack.cniVersion ?? '?',
     },

@@ -1,10 +1,12 @@
-// The runtime registry: which implementation serves a cell's runtime profile. With the CLI, the
-// only place that knows concrete runtimes (docs/ARCHITECTURE.md "Runtimes").
+// The runtime registry: which implementation serves a cell's runtime. With the CLI, the only place that
+// knows concrete runtimes (docs/ARCHITECTURE.md "Runtimes"): libcni-* profiles are served by the model,
+// containerd-* by the real containerd over CRI.
 import type { Node } from '../backends/types.ts';
 import type { ResolvedStack } from '../model/profile.ts';
 import type { SandboxRuntime } from './types.ts';
 import { ModelRuntime } from './model/model-runtime.ts';
 import { MultiNetwork } from './model/multi-network.ts';
+import { CriRuntime } from './cri/cri-runtime.ts';
 import type { ClusterNetworks } from '../cluster/network-store.ts';
 
 export interface RuntimeDeps {
@@ -12,13 +14,17 @@ export interface RuntimeDeps {
   stack: ResolvedStack;
   /** The cluster's network definitions (secondary networks attach from them, as Multus does). */
   networks: ClusterNetworks;
-  /** Sandbox ids, seeded per cell. */
+  /** Sandbox ids, seeded per cell (the model's; a real runtime makes its own). */
   newId: () => string;
 }
 
-/** One runtime per node, in node order. Runtime profiles libcni-* are served by the model. */
+/** One runtime per node, in node order. */
 export function createRuntimes(deps: RuntimeDeps): SandboxRuntime[] {
   const { networks, stack } = deps;
+  const rt = stack.runtime;
+  if (rt.kind === 'containerd') {
+    return deps.nodes.map((node) => new CriRuntime({ node, component: { version: rt.containerd.version, protoFile: rt.containerd.protoFile } }));
+  }
   const multi = networks.multi ? new MultiNetwork(networks.store, stack, (node) => networks.placement(node.name)) : undefined;
-  return deps.nodes.map((node) => new ModelRuntime({ node, stack, newId: deps.newId, ...(multi ? { multi } : {}) }));
+  return deps.nodes.map((node) => new ModelRuntime({ node, stack, profile: rt.profile, newId: deps.newId, ...(multi ? { multi } : {}) }));
 }

@@ -102,6 +102,12 @@ export interface SandboxRuntime {
   status(): Promise<RuntimeStatus>;
   /** Sandbox ids with a CNI operation under way now (checks mid-churn do not judge them). */
   inFlight(): string[];
+  /** Starts the runtime on its node (at boot, after the node's CNI config is written). */
+  start(): Promise<void>;
+  /** The runtime's processes die (OOM kill, crash); the node and its sandboxes' kernel state stay. */
+  kill(): Promise<void>;
+  /** A clean restart of the runtime (what a package upgrade or `systemctl restart` does). */
+  restart(): Promise<void>;
   /** The node lost power: whatever the runtime held only in memory is gone. */
   onPowerOff(): void;
 }

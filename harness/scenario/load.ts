@@ -11,6 +11,7 @@ import { assertions, assertionSchemas } from '../assertions/index.ts';
 import { KNOWN_BACKENDS, getBackend, unavailableReason } from '../backends/index.ts';
 import type { Backend } from '../backends/types.ts';
 import { refProblem } from './refs.ts';
+import { containerdReleaseNames } from '../components/containerd.ts';
 import { parseCidr, subnetCount } from '../util/net.ts';
 import type { Problem, Ref, Schema } from '../schema/dsl.ts';
 import type { CheckSpec, LocatedMessage, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
@@ -373,8 +374,13 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
       return undefined;
     },
     runtime: (v) => {
-      if (!PROFILE_NAME.test(v) || v.includes('/')) return `expected a runtime profile name like libcni-1.1 (a file under profiles/runtime/, without .yaml), found ${JSON.stringify(v)}`;
-      if (!catalog.runtimes().includes(v)) return `no runtime profile '${v}' (profiles/runtime/${v}.yaml); known: ${list(catalog.runtimes(), 'none')}`;
+      const known = [...catalog.runtimes(), ...containerdReleaseNames()];
+      if (v.startsWith('containerd-dir:')) {
+        const dir = v.slice('containerd-dir:'.length);
+        return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
+      }
+      if (!PROFILE_NAME.test(v) || v.includes('/')) return `expected a runtime like libcni-1.1 (the model) or containerd-1.6 (real), found ${JSON.stringify(v)}`;
+      if (!known.includes(v)) return `no runtime '${v}'; known: ${list(known, 'none')}, or containerd-dir:/path`;
       return undefined;
     },
     cni: (v) => {

@@ -5,7 +5,7 @@
 // Records live in memory only: a power cut forgets them, so nobody DELs the sandboxes that died.
 // Crash points let a fault stop libcni between two writes (crash-during-add).
 import type { Node } from '../../backends/types.ts';
-import type { ResolvedStack } from '../../model/profile.ts';
+import type { ResolvedStack, RuntimeProfile } from '../../model/profile.ts';
 import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 import { CniRuntime } from '../libcni/cni-runtime.ts';
 import { CniPluginError } from '../libcni/errors.ts';
@@ -33,6 +33,8 @@ interface SandboxRecord {
 export interface ModelRuntimeOptions {
   node: Node;
   stack: ResolvedStack;
+  /** The libcni release the model follows. */
+  profile: RuntimeProfile;
   /** Sandbox ids (shared by the cell's nodes, seeded: a run replays with the same ids). */
   newId: () => string;
   /** Multus-style attachment when the stack has secondary networks. */
@@ -56,7 +58,7 @@ export class ModelRuntime implements SandboxRuntime {
 
   constructor(private readonly opts: ModelRuntimeOptions) {
     this.node = opts.node;
-    this.description = `${opts.stack.runtime.name} (model)`;
+    this.description = `${opts.profile.name} (model)`;
     this.gc = {
       networks: () => this.cniNetworks(),
       gcNetwork: (list, valid) => this.cni().gcNetworkList(list, valid),
@@ -67,7 +69,7 @@ export class ModelRuntime implements SandboxRuntime {
   private cni(): CniRuntime {
     if (!this.libcni) {
       const io = nodeRuntimeIo(this.node);
-      this.libcni = new CniRuntime({ invoker: io.invoker, cacheFs: io.cacheFs, profile: this.opts.stack.runtime });
+      this.libcni = new CniRuntime({ invoker: io.invoker, cacheFs: io.cacheFs, profile: this.opts.profile });
     }
     return this.libcni;
   }
@@ -78,6 +80,18 @@ export class ModelRuntime implements SandboxRuntime {
 
   inFlight(): string[] {
     return [...this.busy];
+  }
+
+  async start(): Promise<void> {}
+
+  /** A crash of the runtime process: its memory (libcni's VERSION answers, the parsed config) is gone. */
+  async kill(): Promise<void> {
+    this.libcni = undefined;
+    this.configCache = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
   }
 
   onPowerOff(): void {
