@@ -21,20 +21,37 @@ export function workloadPods(workloads: readonly Workload[], node: string, nodeN
   return specs;
 }
 
+export interface KubeletOptions {
+  /**
+   * After a boot, Stop then Remove every sandbox the runtime lists as not ready (kubelet does; false
+   * models a node that forgot its sandboxes). Default true.
+   */
+  reconcileAfterBoot?: boolean;
+  /** Tries per dead sandbox before it counts as stuck (backoff doubles from 50 ms). Default 4. */
+  attempts?: number;
+}
+
 export class KubeletAgent implements NodeAgent {
   private desiredPods: PodSpec[];
   /** Pods with a sandbox, by name. */
   private readonly states = new Map<string, PodState>();
-  /** Sandbox ids of pods being deleted. */
+  /** Sandbox ids of pods being deleted or dead sandboxes being cleaned up. */
   private readonly deleting = new Set<string>();
+  /** The runtime's last error for a sandbox the agent could not remove. */
+  private readonly errors = new Map<string, string>();
 
   constructor(
     readonly node: Node,
     readonly runtime: SandboxRuntime,
     private readonly timeline: Timeline,
     desired: PodSpec[],
+    private readonly options: KubeletOptions = {},
   ) {
     this.desiredPods = [...desired];
+  }
+
+  lastError(sandboxId: string): string | undefined {
+    return this.errors.get(sandboxId);
   }
 
   desired(): PodSpec[] {
@@ -71,7 +88,19 @@ export class KubeletAgent implements NodeAgent {
     this.runtime.onPowerOff();
   }
 
-  async reconcile(): Promise<{ started: number; failed: number }> {
+  async reconcile(): Promise<{ started: number; failed: number; removed: number; stuck: number }> {
+    let removed = 0;
+    let stuck = 0;
+    if (this.options.reconcileAfterBoot ?? true) {
+      for (const sb of await this.runtime.listPodSandbox()) {
+        if (sb.state === 'ready') continue;
+        // A pod whose sandbox died gets a new one below.
+        const owner = this.pods().find((p) => p.containerId === sb.id);
+        if (owner && owner.phase === 'running') this.states.delete(owner.spec.name);
+        if (await this.removeDeadSandbox(sb.id, sb.pod)) removed++;
+        else stuck++;
+      }
+    }
     let started = 0;
     let failed = 0;
     for (const spec of this.desired()) {
@@ -81,7 +110,33 @@ export class KubeletAgent implements NodeAgent {
       if (st.phase === 'running') started++;
       else failed++;
     }
-    return { started, failed };
+    return { started, failed, removed, stuck };
+  }
+
+  /** Stop then Remove a dead sandbox, as kubelet does, retrying with backoff; NotFound counts as done. */
+  private async removeDeadSandbox(id: string, pod: string): Promise<boolean> {
+    const attempts = this.options.attempts ?? 4;
+    this.deleting.add(id);
+    try {
+      for (let attempt = 1, delay = 50; attempt <= attempts; attempt++, delay *= 2) {
+        const started = Date.now();
+        try {
+          await this.runtime.stopPodSandbox(id);
+          await this.runtime.removePodSandbox(id);
+          this.errors.delete(id);
+          this.timeline.add({ kind: 'op', op: 'remove-dead-sandbox', node: this.node.name, pod, result: 'ok', durationMs: Date.now() - started, detail: { containerId: id, attempt } });
+          return true;
+        } catch (e) {
+          const error = describeRuntimeError(e);
+          this.errors.set(id, error);
+          this.timeline.add({ kind: 'op', op: 'remove-dead-sandbox', node: this.node.name, pod, result: 'error', error, durationMs: Date.now() - started, detail: { containerId: id, attempt, of: attempts } });
+          if (attempt < attempts) await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+      return false;
+    } finally {
+      this.deleting.delete(id);
+    }
   }
 
   async startPod(spec: PodSpec, opts: PodOpOptions = {}): Promise<PodState> {
@@ -97,7 +152,7 @@ export class KubeletAgent implements NodeAgent {
       if (sb) Object.assign(state, { containerId: sb.id, netnsName: sb.netnsName, netns: sb.netns });
       if (e instanceof RuntimeCrash) throw e;
       state.phase = 'failed';
-      state.error = errorMessage(e);
+      state.error = describeRuntimeError(e);
       state.attachments = [];
       this.timeline.add({ kind: 'op', op: 'add', node: this.node.name, pod: spec.name, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId: state.containerId, ...opts.detail } });
       // Code 1 (incompatible CNI versions) means the stack cannot work at all: the plugins do not
@@ -133,11 +188,18 @@ export class KubeletAgent implements NodeAgent {
       this.timeline.add({ kind: 'op', op: 'del', node: this.node.name, pod, result: 'ok', durationMs: Date.now() - started, detail: { containerId: state.containerId, ...opts.detail } });
       return { ok: true };
     } catch (e) {
-      state.error = errorMessage(e);
+      state.error = describeRuntimeError(e);
+      this.errors.set(state.containerId, state.error);
       this.timeline.add({ kind: 'op', op: 'del', node: this.node.name, pod, result: 'error', error: state.error, durationMs: Date.now() - started, detail: { containerId: state.containerId, ...opts.detail } });
       return { ok: false, error: state.error };
     } finally {
       this.deleting.delete(state.containerId);
     }
   }
+}
+
+/** The runtime's own message, with the gRPC status where the runtime answered over CRI. */
+export function describeRuntimeError(e: unknown): string {
+  const code = (e as { cri?: { codeName?: string; code?: number } }).cri;
+  return code?.codeName ? `${errorMessage(e)} (gRPC ${code.codeName})` : errorMessage(e);
 }

@@ -62,8 +62,14 @@ export interface NodeAgent {
   crashed(pod: string, reason: string, detail?: Record<string, unknown>): PodState;
   /** Stop then Remove; a failure is recorded on the pod (it stays terminating) and returned. */
   deletePod(pod: string, opts?: PodOpOptions): Promise<{ ok: boolean; error?: string }>;
-  /** After a boot: start every desired pod that has no running sandbox. */
-  reconcile(): Promise<{ started: number; failed: number }>;
+  /**
+   * After a boot (or a runtime restart), what kubelet does: Stop then Remove each sandbox the runtime
+   * lists as not ready (unless the agent forgets them), then start every desired pod that has no
+   * running sandbox.
+   */
+  reconcile(): Promise<{ started: number; failed: number; removed: number; stuck: number }>;
+  /** The runtime's last error for a sandbox the agent failed to delete or remove, verbatim. */
+  lastError(sandboxId: string): string | undefined;
   /** The node lost power: kubelet's and the runtime's memory are gone. */
   onPowerOff(): void;
 }

@@ -44,12 +44,18 @@ export interface StackSelection {
   delegation?: string;
 }
 
+/** What the node agent (kubelet) does; a string holds a ${dimension} placeholder ("true" or "false"). */
+export interface AgentSelection {
+  reconcileAfterBoot?: boolean | string;
+}
+
 export interface ClusterDoc {
   backend: string;
   nodes: number;
   podCIDR: string;
   nodeMask: number;
   stack: StackSelection;
+  agent?: AgentSelection;
 }
 
 export interface ScenarioDoc {

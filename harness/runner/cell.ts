@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
 import type { CellExpectation, Scenario, StackSelection } from '../model/scenario.ts';
-import { expandMatrix, selectCells, type OnlyFilter } from '../scenario/matrix.ts';
+import { expandMatrix, selectCells, substitute, type OnlyFilter } from '../scenario/matrix.ts';
 import type { CellReport } from '../model/report.ts';
 import type { AssertionResult } from '../model/verdict.ts';
 import type { NodeSnapshot } from '../model/snapshot.ts';
@@ -31,6 +31,14 @@ export interface CellPlan {
   expectation: CellExpectation;
   /** The backend the cell runs on: the scenario's, or --backend. */
   backend: string;
+  /** What the node agent does in this cell (placeholders filled). */
+  agent: { reconcileAfterBoot: boolean };
+}
+
+/** The agent options of a cell: `${dim}` placeholders take the cell's "true" or "false". */
+export function cellAgent(scenario: Pick<Scenario, 'cluster'>, values: Readonly<Record<string, string>>): CellPlan['agent'] {
+  const raw = scenario.cluster.agent?.reconcileAfterBoot ?? true;
+  return { reconcileAfterBoot: typeof raw === 'boolean' ? raw : substitute(raw, values) !== 'false' };
 }
 
 /**
@@ -42,7 +50,7 @@ export function planCells(scenarios: readonly Scenario[], opts: { only?: OnlyFil
   for (const scenario of scenarios) {
     const only = new Map([...(opts.only ?? new Map())].filter(([dim]) => dim in scenario.matrix));
     for (const c of selectCells(scenario, expandMatrix(scenario), only)) {
-      plans.push({ index: plans.length, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation, backend: opts.backend ?? scenario.cluster.backend });
+      plans.push({ index: plans.length, id: c.id, scenario, values: { ...c.values }, stack: c.stack, expectation: c.expectation, backend: opts.backend ?? scenario.cluster.backend, agent: cellAgent(scenario, c.values) });
     }
   }
   return plans;
@@ -95,7 +103,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       env.signal,
     );
     const c = cluster;
-    const { agents, networks } = composeAgents(c.nodes, resolved, timeline, createRng(env.seed).fork(plan.id), plan.scenario.workload);
+    const { agents, networks } = composeAgents(c.nodes, resolved, timeline, createRng(env.seed).fork(plan.id), plan.scenario.workload, plan.agent);
     const agentOf = (name: string) => {
       const a = agents.find((x) => x.node.name === name);
       if (!a) throw new FaultlineError('invalid-input', `no node named ${name} (nodes: ${agents.map((x) => x.node.name).join(', ')})`);

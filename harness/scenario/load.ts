@@ -213,6 +213,20 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
     if (value.replace(/\$\{[^}]*\}/g, '').includes('${')) problems.push({ path: at, message: `unclosed placeholder in ${JSON.stringify(value)}; write \${dimension}` });
   }
 
+  // cluster.agent.reconcileAfterBoot may name a dimension whose values are "true" and "false".
+  const reconcile = doc.cluster.agent?.reconcileAfterBoot;
+  if (typeof reconcile === 'string') {
+    const at = ['cluster', 'agent', 'reconcileAfterBoot'];
+    for (const name of placeholders(reconcile)) {
+      used.add(name);
+      if (!dims.includes(name)) problems.push({ path: at, message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
+      else {
+        const bad = matrix[name]!.filter((v) => v !== 'true' && v !== 'false');
+        if (bad.length) problems.push({ path: ['matrix', name, matrix[name]!.indexOf(bad[0]!)], message: `cluster.agent.reconcileAfterBoot takes dimension '${name}': expected "true" or "false", found ${JSON.stringify(bad[0])}` });
+      }
+    }
+  }
+
   const expect = doc.expect ?? [];
   expect.forEach((e, i) => {
     for (const [k, v] of Object.entries(e.when ?? {})) {

@@ -67,12 +67,26 @@ export const stackSchema = s.object({
   delegation: s.opt(s.string({ minLength: 1, description: 'Multi-network delegation semantics (definition-at-del, cached-delegates).' })),
 });
 
+export const agentSchema = s.object(
+  {
+    reconcileAfterBoot: s.opt(
+      s.either(
+        s.boolean(),
+        s.string({ pattern: /^\$\{[a-z][a-z0-9-]*\}$/, expected: 'a ${dimension} placeholder whose values are "true" or "false"' }),
+        'After a boot, Stop then Remove every sandbox the runtime lists as not ready, as kubelet does (default true); false models a node that forgot its sandboxes.',
+      ),
+    ),
+  },
+  { description: 'What the node agent (kubelet) does.' },
+);
+
 export const clusterSchema = (backends: readonly string[]) => s.object({
   backend: s.opt(s.literal<string>(backends, 'Where the nodes run (default local); --backend overrides it for every cell.'), 'local'),
   nodes: s.opt(s.integer({ min: 1, max: 16, description: 'Number of nodes, named node-1..node-N.' }), 1),
   podCIDR: s.opt(cidr('Cluster pod CIDR; each node gets a subnet of size nodeMask.'), '10.52.0.0/16'),
   nodeMask: s.opt(s.integer({ min: 8, max: 30, description: 'Prefix length of each node subnet.' }), 24),
   stack: s.req(stackSchema),
+  agent: s.opt(agentSchema),
 });
 
 export function buildScenarioSchema(reg: ScenarioRegistries) {

@@ -2,8 +2,10 @@
 // faultline's libcni model (runtime/libcni/). A sandbox is a network namespace plus a record; its
 // networks come from the node's /etc/cni/net.d (the first file in sorted order, reloaded when it
 // changes, as containerd does), or for multi-network stacks from the cluster's definitions (Multus).
-// Records live in memory only: a power cut forgets them, so nobody DELs the sandboxes that died.
-// Crash points let a fault stop libcni between two writes (crash-during-add).
+// Records are kept on the node's disk (as containerd keeps its metadata under /var/lib/containerd),
+// so after a power cut the runtime lists the old sandboxes as not ready and a Stop DELs them with an
+// empty netns path, as containerd does. Crash points let a fault stop libcni between two writes
+// (crash-during-add).
 import type { Node } from '../../backends/types.ts';
 import type { ResolvedStack, RuntimeProfile } from '../../model/profile.ts';
 import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
@@ -29,6 +31,9 @@ interface SandboxRecord {
   /** A failed ADD was torn down completely: nothing is left to DEL. */
   released: boolean;
 }
+
+/** Where the model keeps its sandbox records on a node's disk. */
+export const MODEL_SANDBOX_DIR = '/var/lib/containerd/faultline-model/sandboxes';
 
 export interface ModelRuntimeOptions {
   node: Node;
@@ -82,7 +87,23 @@ export class ModelRuntime implements SandboxRuntime {
     return [...this.busy];
   }
 
-  async start(): Promise<void> {}
+  /** After a boot: the records on disk are the sandboxes of before the power cut, none of them ready. */
+  async start(): Promise<void> {
+    if (this.records.size) return;
+    for (const name of await this.node.list(MODEL_SANDBOX_DIR)) {
+      try {
+        const r = JSON.parse((await this.node.readFile(`${MODEL_SANDBOX_DIR}/${name}`)).toString('utf8')) as SandboxRecord;
+        if (!r?.sandbox?.id) continue;
+        this.records.set(r.sandbox.id, { ...r, sandbox: { ...r.sandbox, state: 'notready', attachments: [] } });
+      } catch {
+        // An unreadable record (lost in the power cut): containerd would not list it either.
+      }
+    }
+  }
+
+  private async persist(record: SandboxRecord): Promise<void> {
+    await this.node.writeFile(`${MODEL_SANDBOX_DIR}/${record.sandbox.id}`, JSON.stringify(record) + '\n', 0o600);
+  }
 
   /** A crash of the runtime process: its memory (libcni's VERSION answers, the parsed config) is gone. */
   async kill(): Promise<void> {
@@ -111,6 +132,7 @@ export class ModelRuntime implements SandboxRuntime {
     const record: SandboxRecord = { sandbox, config, released: false };
     this.records.set(id, record);
     this.busy.add(id);
+    await this.persist(record);
     let nets: PodNetwork[] | undefined;
     let lan: string | undefined;
     try {
@@ -130,6 +152,7 @@ export class ModelRuntime implements SandboxRuntime {
         if (net.ifName === 'eth0') lan = result.ips?.[0]?.address;
       }
       if (config.role === 'nat-gateway') await this.natGateway(sandbox, lan);
+      await this.persist(record);
       return { ...sandbox, attachments: [...sandbox.attachments] };
     } catch (e) {
       sandbox.state = 'notready';
@@ -151,6 +174,7 @@ export class ModelRuntime implements SandboxRuntime {
           () => undefined,
         );
       sandbox.attachments = [];
+      await this.persist(record).catch(() => undefined);
       throw e;
     } finally {
       this.busy.delete(id);
@@ -165,6 +189,7 @@ export class ModelRuntime implements SandboxRuntime {
       await this.teardown(record);
       record.released = true;
       record.sandbox.state = 'notready';
+      await this.persist(record);
     } finally {
       this.busy.delete(id);
     }
@@ -174,6 +199,7 @@ export class ModelRuntime implements SandboxRuntime {
     const record = this.records.get(id);
     if (!record) return;
     await this.release(record);
+    await this.node.removeFile(`${MODEL_SANDBOX_DIR}/${id}`);
     this.records.delete(id);
   }
 
@@ -263,10 +289,12 @@ export class ModelRuntime implements SandboxRuntime {
         throw new Error(`failed to destroy network for sandbox "${sandbox.id}": ${errorMessage(e)}`);
       }
     }
+    // After a power cut the namespace is gone: DEL gets an empty netns path, as containerd gives it.
+    const netns = (await this.node.listNetns()).includes(sandbox.netnsName) ? sandbox.netns : '';
     const errors: string[] = [];
     for (const net of [...nets].reverse()) {
       try {
-        await this.cni().delNetworkList(net.conflist, this.runtimeConf(config, sandbox.id, sandbox.netns, net.ifName));
+        await this.cni().delNetworkList(net.conflist, this.runtimeConf(config, sandbox.id, netns, net.ifName));
       } catch (e) {
         errors.push(`failed to destroy network for sandbox "${sandbox.id}": ${errorMessage(e)}`);
       }
