@@ -18,7 +18,7 @@ export const corruptFile = defineFault({
   validate: (p) => checkFileTarget(p),
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
-    const files = await resolveFileTarget(node, p, 'corrupt-file');
+    const files = await resolveFileTarget(node, p, 'corrupt-file', ctx.agent(p.node));
     const done: string[] = [];
     for (const file of files) {
       const before = await node.readFile(file);

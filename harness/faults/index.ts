@@ -10,8 +10,9 @@ import { corruptFile } from './corrupt-file.ts';
 import { crashDuringAdd } from './crash-during-add.ts';
 import { gc } from './gc.ts';
 import { deletePods } from './delete-pods.ts';
+import { killRuntime, restartRuntime } from './runtime-process.ts';
 
-export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork];
+export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

@@ -10,8 +10,9 @@ describe('checkFileTarget', () => {
   it.each([
     [{ node: 'node-1', path: '/var/lib/cni/results/x' }, undefined],
     [{ node: 'node-2', glob: '/var/lib/cni/results/lab-net-*' }, undefined],
-    [{ node: 'node-1' }, "give exactly one of 'path' (a file) or 'glob' (a pattern)"],
-    [{ node: 'node-1', path: '/var/lib/cni/x', glob: '/var/lib/cni/*' }, "give exactly one of 'path' (a file) or 'glob' (a pattern), found both"],
+    [{ node: 'node-1', cacheOf: 'victim-n1-0' }, undefined],
+    [{ node: 'node-1' }, "give exactly one of 'path' (a file), 'glob' (a pattern) or 'cacheOf' (a pod)"],
+    [{ node: 'node-1', path: '/var/lib/cni/x', glob: '/var/lib/cni/*' }, "give exactly one of 'path' (a file), 'glob' (a pattern) or 'cacheOf' (a pod), found path and glob"],
   ])('%j -> %s', (p, want) => {
     expect(checkFileTarget(p)).toBe(want);
   });

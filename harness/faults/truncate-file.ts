@@ -15,7 +15,7 @@ export const truncateFile = defineFault({
   validate: (p) => checkFileTarget(p),
   async run(ctx, p) {
     const node = ctx.cluster.node(p.node);
-    const files = await resolveFileTarget(node, p, 'truncate-file');
+    const files = await resolveFileTarget(node, p, 'truncate-file', ctx.agent(p.node));
     const done: string[] = [];
     for (const file of files) {
       const before = (await node.stat(file))?.size ?? 0;

@@ -106,7 +106,7 @@ export interface SandboxRuntime {
   start(): Promise<void>;
   /** The runtime's processes die (OOM kill, crash); the node and its sandboxes' kernel state stay. */
   kill(): Promise<void>;
-  /** A clean restart of the runtime (what a package upgrade or `systemctl restart` does). */
+  /** The first half of a clean restart (SIGTERM; sandboxes live on); `start` is the second. */
   restart(): Promise<void>;
   /** The node lost power: whatever the runtime held only in memory is gone. */
   onPowerOff(): void;

@@ -118,12 +118,13 @@ export class CriRuntime implements SandboxRuntime {
     this.daemon = undefined;
   }
 
-  /** A clean restart: SIGTERM, wait, start again (sandboxes and their shims live on). */
+  /** A clean stop (SIGTERM; sandboxes and their shims live on); `start` brings it back. */
   async restart(): Promise<void> {
     this.daemon?.signal('SIGTERM');
     await this.daemon?.exited;
+    this.client?.close();
+    this.client = undefined;
     this.daemon = undefined;
-    await this.start();
   }
 
   onPowerOff(): void {
