@@ -5,6 +5,8 @@
 //      file in node_modules records the lock file it was installed from). Silent when nothing to do.
 //   2. Debian packages the harness needs: scripts/setup-system.mjs (a zx script).
 // FAULTLINE_SKIP_SYSTEM_SETUP=1 skips step 2 (for a machine where someone else manages packages).
+// node:child_process, not execa (used everywhere else): this script installs node_modules, so no
+// dependency can be loaded yet.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // `faultline doctor`: every prerequisite, with the fix for each missing one. Exit 0 when everything
 // required is there, 3 otherwise. Optional checks (other backends) never fail it.
 import { LOCAL_BACKEND_BINARIES } from '../../backends/local/local-backend.ts';
-import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -46,22 +46,11 @@ interface Ran {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let child;
-    try {
-      child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    } catch (e) {
-      resolve({ code: 127, stdout: '', stderr: (e as Error).message });
-      return;
-    }
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr || e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+// A check's probe: exit code (127 when it cannot start), output; killed after timeoutMs.
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
+  const r = await execa(cmd, args, { env, extendEnv: false, stdin: 'ignore', timeout: timeoutMs, reject: false, stripFinalNewline: false });
+  if (r.exitCode === undefined && r.signal === undefined) return { code: 127, stdout: r.stdout, stderr: r.stderr || (r.shortMessage ?? 'cannot start') };
+  return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A binary on PATH (plus the sbin dirs a non-root PATH often lacks), or undefined. */
