@@ -164,6 +164,8 @@ describe('parseYamlWithPositions', () => {
     expect(bombed!.where).toMatch(/^5:/); // in e (11^5 values with the alias nodes), where the limit is crossed
     // The mapping and the list count too: item MAX - 2 (0-based) is the value past the limit.
     expect(problemsOf(`a: [${Array(MAX_DOCUMENT_VALUES).fill('1').join(',')}]\n`)).toEqual([{ where: `1:${5 + 2 * (MAX_DOCUMENT_VALUES - 2)}`, message: expect.stringContaining(`holds more than ${MAX_DOCUMENT_VALUES} values`) }]);
+    // yaml's own guard (maxAliasCount) stands behind the exact count, at the first alias.
+    expect(problemsOf(`a: &a 1\nb: [${Array(1001).fill('*a').join(', ')}]\n`)).toEqual([{ where: '2:5', message: expect.stringContaining('more than 1000 alias uses') }]);
     // Many uses of small anchors stay within yaml's own guard.
     expect(parseResult(`a: &a {x: 1}\nb: [${Array(500).fill('*a').join(', ')}]\n`, 'f.yaml').ok).toBe(true);
   });
