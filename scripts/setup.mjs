@@ -5,6 +5,8 @@
 //      file in node_modules records the lock file it was installed from). Silent when nothing to do.
 //   2. Debian packages the harness needs: scripts/setup-system.mjs (a zx script).
 // FAULTLINE_SKIP_SYSTEM_SETUP=1 skips step 2 (for a machine where someone else manages packages).
+// node:child_process, not execa (used everywhere else): this script installs node_modules, so no
+// dependency can be loaded yet.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -61,9 +63,11 @@ function installDependencies() {
   if (ci.status !== 0) {
     const text = `${ci.stdout ?? ''}${ci.stderr ?? ''}`;
     if (/in sync|Missing: .* from lock file/.test(text)) {
-      // The registry reached from here may not serve every platform's optional packages, so npm ci
-      // can refuse a lock file that is complete elsewhere. npm install still installs exactly the
-      // locked versions for this platform and leaves package-lock.json untouched (--no-save).
+      // Only a fallback: package-lock.json is complete, and npm ci is expected to accept it
+      // (scripts/package-lock.test.ts checks every entry, scripts/npm-ci.slow.test.ts runs npm ci
+      // on a clean copy). A mirror that lacks other platforms' optional packages can still make
+      // npm ci refuse it; npm install then installs exactly the locked versions for this platform
+      // and leaves package-lock.json untouched (--no-save), and says so.
       const first = text.split('\n').find((l) => l.includes('Missing:')) ?? '';
       say(`npm ci refused package-lock.json (${first.replace(/^npm error /, '').trim()} ...);`);
       say('installing the locked versions with `npm install --no-save` instead');

@@ -1,5 +1,5 @@
 // scripts/setup.mjs and scripts/setup-system.mjs against stand-ins for npm, dpkg-query and apt-get.
-import { spawnSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,10 @@ function project() {
   );
   const log = join(root, 'npm.log');
   const run = (extra: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'setup.mjs')], {
-      encoding: 'utf8',
+    const r = execaSync(process.execPath, [join(root, 'scripts', 'setup.mjs')], {
+      reject: false,
+      stripFinalNewline: false,
+      extendEnv: false,
       env: {
         PATH: `${join(root, 'bin')}:${process.env.PATH}`,
         NPM_LOG: log,
@@ -46,7 +48,7 @@ function project() {
     });
     const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
     rmSync(log, { force: true });
-    return { code: r.status, stderr: r.stderr, stdout: r.stdout, calls };
+    return { code: r.exitCode, stderr: r.stderr, stdout: r.stdout, calls };
   };
   return { root, run };
 }
@@ -131,13 +133,15 @@ describe('scripts/setup-system.mjs', () => {
       ].join('\n'),
     );
     const run = (prefix: string[] = []) => {
-      const r = spawnSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), join(REPO_ROOT, 'scripts', 'setup-system.mjs')], {
-        encoding: 'utf8',
+      const r = execaSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), join(REPO_ROOT, 'scripts', 'setup-system.mjs')], {
+        reject: false,
+        stripFinalNewline: false,
+        extendEnv: false,
         cwd: REPO_ROOT,
         env: { PATH: `${dir}:${process.env.PATH}`, STATE: state, APT_LOG: log },
       });
       const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
-      return { code: r.status, stderr: r.stderr, calls };
+      return { code: r.exitCode, stderr: r.stderr, calls };
     };
     return { run, state };
   }

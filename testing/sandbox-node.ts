@@ -3,11 +3,10 @@
 // default path can never reach the host's /var/lib/cni or /opt/cni. Plugins run inside through
 // nsenter; the result cache and host-local's dataDir are temp dirs on the host side. Killing the
 // holder takes every kernel object (bridge, veths, pod netns, iptables rules) with it.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { localCacheFs } from '../harness/runtime/libcni/cache.ts';
 import type { CacheFs, Invoker } from '../harness/runtime/libcni/types.ts';
 
@@ -59,13 +58,15 @@ export interface SandboxNodeOptions {
 export async function createSandboxNode(opts: SandboxNodeOptions = {}): Promise<SandboxNode> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'faultline-rt-'));
   const pluginDir = opts.pluginDir ?? '/usr/lib/cni';
-  const holder = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--net', '--uts', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const holder: Holder = execa('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--net', '--uts', '--propagation', 'private', '--', 'sh', '-c', HOLDER_SCRIPT], {
+    stdin: 'ignore',
+    reject: false,
   });
   try {
     await waitReady(holder);
   } catch (e) {
-    if (holder.exitCode === null && holder.pid) process.kill(holder.pid, 'SIGKILL');
+    holder.kill('SIGKILL');
+    await holder;
     await rm(root, { recursive: true, force: true });
     throw e;
   }
@@ -118,38 +119,34 @@ export async function createSandboxNode(opts: SandboxNodeOptions = {}): Promise<
       return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname);
     },
     async destroy() {
-      if (alive) {
-        const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
-        process.kill(pid, 'SIGKILL');
-        await exited;
-      }
+      if (alive) holder.kill('SIGKILL');
+      await holder;
       await rm(root, { recursive: true, force: true });
     },
   };
 }
 
-function waitReady(child: ChildProcess): Promise<void> {
+type Holder = ResultPromise<{ stdin: 'ignore'; reject: false }>;
+
+function waitReady(holder: Holder): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`sandbox node did not start within 10 s: ${err.trim()}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    holder.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready\n')) {
         clearTimeout(timer);
         resolve();
       }
     });
-    child.stderr!.on('data', (d: Buffer) => {
+    holder.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
-    child.once('error', (e) => {
+    // Settles when the holder ends; after 'ready' that rejection is ignored.
+    void holder.then((r) => {
       clearTimeout(timer);
-      reject(e);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`sandbox node holder exited (${code ?? signal}) before it was ready: ${err.trim()}`));
+      reject(new Error(`sandbox node holder exited (${r.exitCode ?? r.signal ?? r.shortMessage}) before it was ready: ${err.trim()}`));
     });
   });
 }

@@ -2,7 +2,7 @@
 // each stage a list of steps. faultline runs a step's `commands` (each with sh -c, in order, inside the
 // node) and honours `if`. yip's loader is not strict: an unknown key is dropped silently; faultline
 // drops it too, and says so as a warning, which is how Harvester v1.4.2's `command:` shows up.
-import yaml from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import type { StageFile } from '../model/profile.ts';
 
 /** Stages faultline runs at boot, in yip/elemental order. */
@@ -35,7 +35,7 @@ export function planStages(files: readonly StageFile[]): StagePlan {
   for (const file of files) {
     let doc: unknown;
     try {
-      doc = yaml.load(file.content);
+      doc = parseYaml(file.content, { logLevel: 'error' }); // errors throw; warnings are not printed
     } catch (e) {
       // yip refuses a file it cannot parse; the boot goes on without it.
       warnings.push(`stage file ${file.path}: not valid YAML, skipped as yip would (${(e as Error).message.split('\n')[0]})`);

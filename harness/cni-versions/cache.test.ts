@@ -1,5 +1,5 @@
 // The cache layout and the sources that need no network: dir, system; errors; Debian helpers.
-import { execFileSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -66,7 +66,7 @@ describe('entries', () => {
 
   it('cleans temp dirs of dead processes, keeps those of live ones', async () => {
     const cache = freshCache();
-    const deadPid = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).toString());
+    const deadPid = Number(execaSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout);
     mkdirSync(join(cache, `.tmp-3.0.0-${deadPid}-0badc0de`));
     const mine = await makeTempDir(cache, '3.0.1');
     const removed = await cleanStaleTemps(cache);
@@ -85,7 +85,7 @@ describe('entries', () => {
       });
     await Promise.all([hold('a', 100), hold('b', 10)]);
     expect(order).toEqual(['a+', 'a-', 'b+', 'b-']);
-    const deadPid = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).toString());
+    const deadPid = Number(execaSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout);
     writeFileSync(join(cache, '.locks', 'w.lock'), String(deadPid));
     expect(await withLock(cache, 'w', undefined, async () => 'got it')).toBe('got it');
   });
@@ -113,7 +113,7 @@ describe('resolvePlugins without network', () => {
     expect(Object.keys(r.sha256).sort()).toEqual(['bridge', 'host-local']);
     rmSync(src, { recursive: true }); // the copy does not depend on the original
     expect(await resolvePlugins('1.2.3', { cacheDir: cache })).toEqual(r);
-    expect(execFileSync(join(r.dir, 'host-local')).toString().trim()).toBe('host-local');
+    expect(execaSync(join(r.dir, 'host-local')).stdout.trim()).toBe('host-local');
     expect((await listInstalled(cache)).map((m) => m.version)).toEqual(['1.2.3']);
     expect(await removeInstalled('1.2.3', cache)).toBe(true);
     expect(await listInstalled(cache)).toEqual([]);
@@ -140,7 +140,7 @@ describe('resolvePlugins without network', () => {
     const r = await resolvePlugins('system', { cacheDir: cache });
     expect(r.dir).toBe(SYSTEM_CNI_DIR);
     expect(r.source).toBe(`system:${SYSTEM_CNI_DIR}`);
-    const pkg = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'containernetworking-plugins']).toString();
+    const pkg = execaSync('dpkg-query', ['-W', '-f=${Version}', 'containernetworking-plugins']).stdout;
     expect(r.version).toBe(upstreamVersion(pkg));
     expect(readdirSync(join(cache, 'system'))).toEqual(['manifest.json']);
     expect((await readManifest(cache, 'system'))?.origin).toMatchObject({ packageVersion: pkg });

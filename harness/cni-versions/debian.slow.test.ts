@@ -1,5 +1,5 @@
 // Real plugin versions from Debian's mirror, through the private apt configuration.
-import { execFileSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ function systemAptState(): string {
 }
 
 function versionOf(dir: string): { cniVersion: string; supportedVersions: string[] } {
-  const out = execFileSync(join(dir, 'host-local'), { env: { CNI_COMMAND: 'VERSION' }, input: '' }).toString();
+  const out = execaSync(join(dir, 'host-local'), { env: { CNI_COMMAND: 'VERSION' }, extendEnv: false, input: '' }).stdout;
   return JSON.parse(out);
 }
 

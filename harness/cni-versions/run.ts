@@ -1,5 +1,5 @@
 // Runs a host tool with an argv array (never a shell string), collecting its output; abortable.
-import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { FaultlineError } from '../errors.ts';
 import { throwIfAborted } from './cache.ts';
 
@@ -11,6 +11,7 @@ export interface ToolResult {
 
 export interface ToolOptions {
   cwd?: string;
+  /** The tool's whole environment (default: faultline's own). */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal | undefined;
   /** Debian package that provides the tool, named in the error when it is missing. */
@@ -18,47 +19,32 @@ export interface ToolOptions {
   input?: string;
 }
 
-export function runTool(cmd: string, args: string[], opts: ToolOptions = {}): Promise<ToolResult> {
+/**
+ * Resolves with the exit code (128 when a signal ended the tool) and the output as written; rejects
+ * with FaultlineError('prerequisite') when the tool is not installed, and with the abort reason (or
+ * 'interrupted') once `signal` aborts, after the tool has exited.
+ */
+export async function runTool(cmd: string, args: string[], opts: ToolOptions = {}): Promise<ToolResult> {
   throwIfAborted(opts.signal);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') {
-        reject(
-          new FaultlineError('prerequisite', `${cmd} not found`, {
-            hint: opts.providedBy ? `apt-get install ${opts.providedBy}` : `install ${cmd}`,
-          }),
-        );
-      } else if (e.name === 'AbortError') {
-        try {
-          throwIfAborted(opts.signal);
-        } catch (a) {
-          reject(a);
-          return;
-        }
-        reject(new FaultlineError('interrupted', 'interrupted'));
-      } else reject(e);
-    });
-    child.on('close', (code, sig) => {
-      if (opts.signal?.aborted) {
-        try {
-          throwIfAborted(opts.signal);
-        } catch (a) {
-          reject(a);
-        }
-        return;
-      }
-      resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr });
-    });
+  const r = await execa(cmd, args, {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    env: opts.env ?? process.env,
+    extendEnv: false,
+    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    reject: false,
+    stripFinalNewline: false,
   });
+  if (r.isCanceled) {
+    throwIfAborted(opts.signal);
+    throw new FaultlineError('interrupted', 'interrupted');
+  }
+  if (r.failed && r.exitCode === undefined && r.signal === undefined) {
+    // Not started: the tool is missing (ENOENT), or not executable.
+    if (r.code === 'ENOENT') {
+      throw new FaultlineError('prerequisite', `${cmd} not found`, { hint: opts.providedBy ? `apt-get install ${opts.providedBy}` : `install ${cmd}` });
+    }
+    throw new FaultlineError('environment', `cannot run ${cmd}: ${r.shortMessage}`, { cause: r.cause });
+  }
+  return { code: r.exitCode ?? (r.signal ? 128 : 1), stdout: r.stdout, stderr: r.stderr };
 }

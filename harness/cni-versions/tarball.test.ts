@@ -1,5 +1,5 @@
 // The upstream-tarball source against a loopback HTTP server serving tarballs this test builds.
-import { execFileSync, spawn } from 'node:child_process';
+import { execa, execaSync } from 'execa';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -30,7 +30,7 @@ function buildTarball(name: string, marker: string): Buffer {
   writeFileSync(join(dir, 'LICENSE'), 'Apache-2.0\n');
   writeFileSync(join(dir, 'README.md'), 'plugins\n');
   const out = join(work, `${name}.tgz`);
-  execFileSync('tar', ['-czf', out, '-C', dir, '.']);
+  execaSync('tar', ['-czf', out, '-C', dir, '.']);
   return readFileSync(out);
 }
 
@@ -103,7 +103,7 @@ describe('tarball source', () => {
     expect(r).toMatchObject({ version: '1.4.0', source: `tarball:${url}`, dir: join(cacheDir, '1.4.0') });
     expect(Object.keys(r.sha256).sort()).toEqual(['bridge', 'host-local', 'loopback']); // LICENSE, README left out
     expect(r.sha256['host-local']).toBe(sha(readFileSync(join(r.dir, 'host-local'))));
-    const out = execFileSync(join(r.dir, 'host-local'), { env: { CNI_COMMAND: 'VERSION', PATH: '/usr/bin:/bin' } }).toString();
+    const out = execaSync(join(r.dir, 'host-local'), { env: { CNI_COMMAND: 'VERSION', PATH: '/usr/bin:/bin' }, extendEnv: false }).stdout;
     expect(JSON.parse(out).supportedVersions).toContain('1.0.0');
     const m = await readManifest(cacheDir, '1.4.0');
     expect(m).toMatchObject({ version: '1.4.0', kind: 'tarball', origin: { url, tarballSha256: sha(tgz) } });
@@ -221,16 +221,15 @@ describe('tarball source', () => {
       `import { resolvePlugins } from ${JSON.stringify(join(REPO_ROOT, 'harness/cni-versions/index.ts'))};\n` +
         `await resolvePlugins('1.4.7', { cacheDir: process.argv[2], source: 'tarball', urlTemplate: process.argv[3] });\n`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, cacheDir, template()], { cwd: REPO_ROOT, stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      stalled = resolve;
-      child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
-    });
+    const child = execa(process.execPath, ['--import', 'tsx', script, cacheDir, template()], { cwd: REPO_ROOT, stdio: 'ignore', reject: false });
+    const ended = child.then((r) => r);
+    await Promise.race([
+      new Promise<void>((resolve) => (stalled = resolve)),
+      ended.then((r) => Promise.reject(new Error(`child exited early (${r.exitCode ?? r.signal})`))),
+    ]);
     stalled = () => {};
-    child.removeAllListeners('exit');
-    const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
-    await exited;
+    expect((await ended).signal).toBe('SIGKILL');
 
     const left = entriesOf(cacheDir);
     expect(left.some((n) => n.startsWith('.tmp-1.4.7-'))).toBe(true); // the half-done work is there...

@@ -1,10 +1,10 @@
 // Loads runtime profiles (profiles/runtime/<name>.yaml): the libcni behaviour of one release line,
 // each field citing its source in the file. Adding a release is adding a file; no code changes.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import * as s from '../schema/dsl.ts';
-import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
+import { FaultlineError } from '../errors.ts';
+import { readProfileFile } from './profile-file.ts';
 import { REPO_ROOT } from '../version.ts';
 import type { RuntimeProfile } from '../model/profile.ts';
 
@@ -51,51 +51,6 @@ export async function loadRuntimeProfile(name: string, profilesRoot: string = DE
     throw new FaultlineError('invalid-input', `unknown runtime profile '${name}'; known: ${known.length ? known.join(', ') : `(none in ${path.join(profilesRoot, 'runtime')})`}`);
   }
   const file = path.join(profilesRoot, 'runtime', `${name}.yaml`);
-  const text = await readFile(file, 'utf8');
-  let doc: unknown;
-  try {
-    doc = yaml.load(text, { filename: file });
-  } catch (e) {
-    const mark = (e as { mark?: { line: number; column: number } }).mark;
-    throw new FaultlineError('invalid-input', `${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, {
-      location: { file, ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}) },
-    });
-  }
-  const problems: s.Problem[] = [];
-  const v = runtimeProfileSchema.validate(doc, [], problems);
-  if (!v) {
-    throw new InvalidInputError(problems.map((p) => ({
-      location: locate(text, file, p.path),
-      message: `runtime profile: ${p.path.join('.') || '(top)'}: ${p.message}`,
-    })));
-  }
-  if (v.name !== name) {
-    throw new FaultlineError('invalid-input', `runtime profile ${file}: name '${v.name}' does not match the file name ('${name}')`, { location: locate(text, file, ['name']) });
-  }
+  const v = await readProfileFile(file, 'runtime profile', runtimeProfileSchema, name, 'file name');
   return { ...v, file } as RuntimeProfile;
-}
-
-/** Best-effort line of a key path in a block-style YAML file (profiles are flat mappings). */
-function locate(text: string, file: string, keyPath: readonly (string | number)[]): Location {
-  const lines = text.split('\n');
-  let from = 0;
-  let indent = -1;
-  let found: number | undefined;
-  for (const key of keyPath) {
-    if (typeof key !== 'string') break;
-    const re = new RegExp(`^(\\s*)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`);
-    let hit: number | undefined;
-    for (let i = from; i < lines.length; i++) {
-      const m = re.exec(lines[i]!);
-      if (m && m[1]!.length > indent) {
-        hit = i;
-        indent = m[1]!.length;
-        break;
-      }
-    }
-    if (hit === undefined) break;
-    found = hit;
-    from = hit + 1;
-  }
-  return found === undefined ? { file } : { file, line: found + 1 };
 }

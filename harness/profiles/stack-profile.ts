@@ -1,10 +1,10 @@
 // Loads stack profiles (profiles/<kind>/<version>.yaml): what a named release means concretely.
 // Adding a release is adding a file here; no code changes.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import yaml from 'js-yaml';
 import * as s from '../schema/dsl.ts';
-import { FaultlineError, InvalidInputError } from '../errors.ts';
+import { FaultlineError } from '../errors.ts';
+import { readProfileFile } from './profile-file.ts';
 import { REPO_ROOT } from '../version.ts';
 import type { StackProfile } from '../model/profile.ts';
 
@@ -50,23 +50,10 @@ export async function loadStackProfile(name: string, root = PROFILES_ROOT): Prom
     throw new FaultlineError('invalid-input', `stack profile name '${name}' must look like kind/version (e.g. harvester/v1.4.3)`);
   }
   const file = path.join(root, `${name}.yaml`);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    const known = await listStackProfiles(root);
+  const known = await listStackProfiles(root);
+  if (!known.includes(name)) {
     throw new FaultlineError('invalid-input', `unknown stack profile '${name}' (no ${path.relative(process.cwd(), file)}); known: ${known.join(', ')}`);
   }
-  let doc: unknown;
-  try {
-    doc = yaml.load(text, { filename: file });
-  } catch (e) {
-    const mark = (e as { mark?: { line: number; column: number } }).mark;
-    throw new InvalidInputError([{ location: { file, ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}) }, message: (e as Error).message.split('\n')[0]! }]);
-  }
-  const problems: s.Problem[] = [];
-  const v = stackProfileSchema.validate(doc, [], problems);
-  if (!v) throw new InvalidInputError(problems.map((p) => ({ location: { file }, message: `${p.path.join('.') || '(top)'}: ${p.message}` })));
-  if (v.name !== name) throw new InvalidInputError([{ location: { file }, message: `name '${v.name}' does not match the file's place ('${name}')` }]);
+  const v = await readProfileFile(file, 'stack profile', stackProfileSchema, name, "file's place under profiles/");
   return { ...v, file } as StackProfile;
 }

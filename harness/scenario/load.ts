@@ -19,7 +19,6 @@ import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
-import yaml from 'js-yaml';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -149,7 +148,9 @@ function parseScenarioWith(text: string, file: string, lc: Omit<LoadContext, 'ba
   if (text.length > MAX_SCENARIO_BYTES) {
     throw new InvalidInputError([{ location: { file }, message: `the file has ${text.length} characters; scenario files are limited to 1 MiB` }]);
   }
-  const { value, positions } = parseYamlWithPositions(text, file);
+  const parsed = parseYamlWithPositions(text, file, { noun: 'scenario', expected: 'a scenario mapping (name, description, cluster, ...)' });
+  if (!parsed.ok) throw new InvalidInputError(parsed.problems);
+  const { value, positions } = parsed;
   const problems: Problem[] = [];
   const doc = scenarioSchema.validate(value, [], problems);
   if (doc && !problems.length) problems.push(...semanticProblems(doc, backendFor(doc, lc)));
@@ -461,7 +462,10 @@ class ProfileCatalog {
     let out: { name: string; secondary: boolean }[] | undefined;
     if (this.stacks().includes(profile)) {
       try {
-        const doc = yaml.load(readFileSync(path.join(this.repoRoot, 'profiles', `${profile}.yaml`), 'utf8')) as { networks?: { secondary?: unknown; conflist?: { name?: unknown } }[] };
+        const file = path.join(this.repoRoot, 'profiles', `${profile}.yaml`);
+        const parsed = parseYamlWithPositions(readFileSync(file, 'utf8'), file);
+        if (!parsed.ok) throw new Error('unreadable profile');
+        const doc = parsed.value as { networks?: { secondary?: unknown; conflist?: { name?: unknown } }[] } | null;
         out = (doc?.networks ?? []).flatMap((n) => (typeof n?.conflist?.name === 'string' ? [{ name: n.conflist.name, secondary: n.secondary === true }] : []));
       } catch {
         out = undefined; // the stack check reports an unreadable profile when the cell runs

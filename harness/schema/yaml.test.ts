@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.ts';
-import { locate, parseYamlWithPositions, positionKey, type PositionMap } from './yaml.ts';
+import { locate, locateProblems, MAX_DOCUMENT_VALUES, MAX_NESTING_DEPTH, parseYamlWithPositions as parseResult, positionKey, type PositionMap } from './yaml.ts';
+
+// A parse that must succeed.
+function parseYamlWithPositions(text: string, file: string): { value: unknown; positions: PositionMap } {
+  const r = parseResult(text, file);
+  if (!r.ok) throw new Error(`expected the parse to succeed: ${JSON.stringify(r.problems)}`);
+  return r;
+}
 
 const at = (positions: PositionMap, key: string) => {
   const p = positions.get(key);
@@ -9,13 +15,10 @@ const at = (positions: PositionMap, key: string) => {
 
 // The located problems of a failing parse.
 function problemsOf(text: string): { where: string; message: string }[] {
-  try {
-    parseYamlWithPositions(text, 'f.yaml');
-  } catch (e) {
-    if (!(e instanceof InvalidInputError)) throw e;
-    return e.problems.map((p) => ({ where: `${p.location.line}:${p.location.column}`, message: p.message }));
-  }
-  throw new Error('expected the parse to fail');
+  const r = parseResult(text, 'f.yaml', { noun: 'scenario' });
+  if (r.ok) throw new Error('expected the parse to fail');
+  for (const p of r.problems) expect(p.location.file).toBe('f.yaml');
+  return r.problems.map((p) => ({ where: `${p.location.line}:${p.location.column}`, message: p.message }));
 }
 
 describe('parseYamlWithPositions', () => {
@@ -80,23 +83,120 @@ describe('parseYamlWithPositions', () => {
   });
 
   it('locates syntax errors, tabs and duplicate keys', () => {
-    expect(problemsOf('a:\n  b: 1\n    c: 2\n')).toEqual([{ where: '3:6', message: 'YAML syntax error: bad indentation of a mapping entry' }]);
+    expect(problemsOf('a:\n  b: 1\n    c: 2\n')).toEqual([{ where: '3:6', message: expect.stringContaining('YAML syntax error: bad indentation of a mapping entry: the text from 2:6 up to') }]);
     expect(problemsOf('a:\n\tb: 1\n')[0]).toEqual({ where: '2:1', message: expect.stringContaining('tab characters must not be used in indentation') });
-    expect(problemsOf('a: 1\nb:\n  c: 1\n  "c": 2\n')).toEqual([{ where: '4:3', message: "duplicate key 'c': a key may appear only once in a mapping" }]);
+    expect(problemsOf('a: 1\nb:\n  c: 1\n  "c": 2\n')).toEqual([{ where: '4:3', message: "duplicate key 'c': a key may appear only once in a mapping (first at 3:3)" }]);
+    expect(problemsOf('a: {x: 1, y: 2, x: 3}\n')).toEqual([{ where: '1:17', message: expect.stringContaining("duplicate key 'x'") }]);
+    expect(problemsOf('a: "unclosed\nb: 2\n')).toEqual([{ where: '3:1', message: 'YAML syntax error: missing closing "quote' }]);
+    expect(problemsOf('a: [1, 2\nb: 3\n')[0]!.where).toBe('2:1');
+  });
+
+  it('reports every syntax error, one per place', () => {
+    const problems = problemsOf('a:\n\tb: 1\nc: "x\\q"\n');
+    expect(problems.map((p) => p.where)).toEqual(['2:1', '3:6']);
+    expect(problems[1]!.message).toContain('invalid escape sequence');
+  });
+
+  it('refuses unknown tags, YAML 1.1 documents and non-scalar keys, each where written', () => {
+    expect(problemsOf('a: 1\nb: !foo x\n')).toEqual([{ where: '2:4', message: expect.stringMatching(/^unknown tag !foo: only plain YAML 1\.2 values/) }]);
+    expect(problemsOf('when: !!timestamp 2001-12-14\n')[0]).toEqual({ where: '1:7', message: expect.stringContaining('unknown tag !!timestamp') });
+    expect(problemsOf('%YAML 1.1\n---\na: yes\n')).toEqual([{ where: '1:1', message: expect.stringContaining('%YAML 1.1 is not supported') }]);
+    expect(problemsOf('a:\n  {x: 1}: y\n')).toEqual([{ where: '2:3', message: 'a mapping key must be a single value, found a mapping' }]);
+    expect(problemsOf('a:\n  ? [x]\n  : y\n')).toEqual([{ where: '2:5', message: 'a mapping key must be a single value, found a list' }]);
+  });
+
+  it('keeps YAML 1.2 core types: no timestamps, yes is a string, !!str and !!int are honoured', () => {
+    const { value } = parseYamlWithPositions('d: 2001-12-14\ny: yes\nv: 1.10\ns: !!str 1.2\ni: !!int "3"\nn: ~\n', 'f.yaml');
+    expect(value).toEqual({ d: '2001-12-14', y: 'yes', v: 1.1, s: '1.2', i: 3, n: null });
+  });
+
+  it('places multi-line strings, block scalars and anchored values at their first character', () => {
+    const text = 'a: |\n  line 1\n  line 2\nb: >-\n  folded\n  text\nc: "two\n  lines"\nd: plain\n  continued\ne: &anchor\n  - x\nf: !!str 12\n';
+    const { value, positions } = parseYamlWithPositions(text, 'f.yaml');
+    expect(value).toEqual({ a: 'line 1\nline 2\n', b: 'folded text', c: 'two lines', d: 'plain continued', e: ['x'], f: '12' });
+    expect(at(positions, 'a')).toBe('1:4');
+    expect(at(positions, 'b')).toBe('4:4');
+    expect(at(positions, 'c')).toBe('7:4');
+    expect(at(positions, 'd')).toBe('9:4');
+    expect(at(positions, 'e')).toBe('12:3');
+    expect(at(positions, 'e.0#key')).toBe('12:3');
+    expect(at(positions, 'f')).toBe('13:10');
+  });
+
+  it('merges a list of sources and inline sources, the first source winning, written keys always', () => {
+    const text = 'one: &one {a: 1, b: 1}\ntwo: &two {b: 2, c: 2}\nm:\n  x: 0\n  <<: [*one, *two, {d: 4}]\n  a: 9\n';
+    const { value, positions } = parseYamlWithPositions(text, 'f.yaml');
+    expect((value as { m: unknown }).m).toEqual({ x: 0, a: 9, b: 1, c: 2, d: 4 });
+    expect(at(positions, 'm.a')).toBe('6:6');
+    expect(at(positions, 'm.b')).toBe('1:21');
+    expect(at(positions, 'm.c')).toBe('2:21');
+    expect(at(positions, 'm.d#key')).toBe('5:21');
+    expect(problemsOf('a: &a 1\nb:\n  <<: *a\n')).toEqual([{ where: '3:7', message: expect.stringContaining("a merge key '<<' takes a mapping") }]);
+  });
+
+  it('refuses aliases with no anchor before them', () => {
+    expect(problemsOf('a: *nope\n')).toEqual([{ where: '1:4', message: 'alias *nope refers to no anchor before it (write &nope on the value first)' }]);
+    expect(problemsOf('a: *later\nb: &later 1\n')[0]!.where).toBe('1:4');
+  });
+
+  it('refuses nesting deeper than MAX_NESTING_DEPTH, in flow and block style and through aliases', () => {
+    const deepFlow = `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
+    expect(problemsOf(deepFlow)).toEqual([{ where: `1:${4 + MAX_NESTING_DEPTH}`, message: expect.stringContaining(`nesting deeper than ${MAX_NESTING_DEPTH} levels`) }]);
+    const deepBlock = Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n';
+    expect(problemsOf(deepBlock)[0]).toEqual({ where: `${MAX_NESTING_DEPTH + 1}:${MAX_NESTING_DEPTH + 1}`, message: expect.stringContaining('nesting deeper than') });
+    const chain = ['a0: &a0 [x]', ...Array.from({ length: 70 }, (_, i) => `a${i + 1}: &a${i + 1} [*a${i}]`)].join('\n') + '\n';
+    expect(problemsOf(chain)[0]!.message).toContain('through aliases');
+    const shallow = Array.from({ length: MAX_NESTING_DEPTH - 1 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n';
+    expect(parseResult(shallow, 'f.yaml').ok).toBe(true);
   });
 
   it('refuses empty files, several documents, alias cycles and alias bombs', () => {
     expect(problemsOf('')).toEqual([{ where: '1:1', message: expect.stringContaining('the file is empty') }]);
     expect(problemsOf('# nothing but a comment\n\n')[0]!.message).toContain('the file is empty');
-    expect(problemsOf('a: 1\n---\nb: 2\n')).toEqual([{ where: '2:1', message: expect.stringContaining('one YAML document, found 2') }]);
-    expect(problemsOf('a: &a [*a]\n')[0]!.message).toContain('refers to a node that contains it');
+    expect(problemsOf('a: 1\n---\nb: 2\n')).toEqual([{ where: '2:1', message: "a scenario file holds one YAML document, found 2; put each scenario in its own file (or remove this '---')" }]);
+    expect(problemsOf('# a comment\n---\n')).toEqual([{ where: '2:1', message: 'the file is empty; expected a scenario document' }]);
+    expect(problemsOf('\n~\n')).toEqual([{ where: '2:1', message: expect.stringContaining('the file is empty') }]);
+    expect(problemsOf('a: &a [*a]\n')).toEqual([{ where: '1:8', message: 'alias *a refers to a node that contains it (an endless document)' }]);
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 7; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
-    expect(problemsOf(bomb.join('\n') + '\n')[0]!.message).toContain('expands to more than');
+    const [bombed] = problemsOf(bomb.join('\n') + '\n');
+    expect(bombed!.message).toContain('expands to more than');
+    expect(bombed!.where).toMatch(/^5:/); // in e (11^5 values with the alias nodes), where the limit is crossed
+    // The mapping and the list count too: item MAX - 2 (0-based) is the value past the limit.
+    expect(problemsOf(`a: [${Array(MAX_DOCUMENT_VALUES).fill('1').join(',')}]\n`)).toEqual([{ where: `1:${5 + 2 * (MAX_DOCUMENT_VALUES - 2)}`, message: expect.stringContaining(`holds more than ${MAX_DOCUMENT_VALUES} values`) }]);
+    // yaml's own guard (maxAliasCount) stands behind the exact count, at the first alias.
+    expect(problemsOf(`a: &a 1\nb: [${Array(1001).fill('*a').join(', ')}]\n`)).toEqual([{ where: '2:5', message: expect.stringContaining('more than 1000 alias uses') }]);
+    // Many uses of small anchors stay within yaml's own guard.
+    expect(parseResult(`a: &a {x: 1}\nb: [${Array(500).fill('*a').join(', ')}]\n`, 'f.yaml').ok).toBe(true);
   });
 
   it('accepts a single document with a leading ---', () => {
     expect(parseYamlWithPositions('---\na: 1\n', 'f.yaml').value).toEqual({ a: 1 });
+  });
+});
+
+describe('lone CR line ends', () => {
+  it('count as line breaks', () => {
+    const { positions } = parseYamlWithPositions('a: 1\rb:\r  c: 2\r', 'f.yaml');
+    expect(at(positions, 'b.c')).toBe('3:6');
+  });
+});
+
+describe('locateProblems', () => {
+  it('prefixes the key path, points a missing key at its mapping and sorts by place', () => {
+    const { positions } = parseYamlWithPositions('a: 1\nb:\n  c: x\n', 'f.yaml');
+    const located = locateProblems([
+      { path: ['b', 'c'], message: 'expected a number' },
+      { path: ['b'], message: "missing required key 'd'" },
+      { path: [], message: 'odd' },
+      { path: ['z'], atKey: true, message: 'unknown key' },
+    ], positions, 'f.yaml', 'profile: ');
+    expect(located.map((p) => `${p.location.line}:${p.location.column} ${p.message}`)).toEqual([
+      '1:1 profile: top level: odd',
+      '1:1 profile: z: unknown key',
+      "2:1 profile: b: missing required key 'd'",
+      '3:6 profile: b.c: expected a number',
+    ]);
   });
 });
 

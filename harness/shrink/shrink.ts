@@ -14,6 +14,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+// js-yaml writes the shrunk scenario (its dump's block style and line width suit a file people read);
+// every YAML file faultline reads goes through the `yaml` package (schema/yaml.ts), for positions.
 import yaml from 'js-yaml';
 import { planCells, type CellPlan } from '../runner/cell.ts';
 import { cellSlug } from '../runner/cell.ts';

@@ -1,7 +1,7 @@
 // Client of exec-agent.pl: one long-lived agent per powered-on node, started inside the node's
 // namespaces; many requests in flight at once. Used by LocalNode.exec to avoid a Node spawn (plus
 // setpriv and nsenter) per command.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,23 @@ function decodeFields(body: Buffer): Buffer[] {
   return out;
 }
 
+// The agent lives as long as its node: frames are read from its stdout as they come (buffer: false
+// keeps execa from collecting them too), and a death is an answer to every pending request, not an
+// error (reject: false). Detached: its own process group, as the node's processes.
+const AGENT_OPTIONS = {
+  stdin: 'pipe',
+  stdout: 'pipe',
+  stderr: 'ignore',
+  extendEnv: false,
+  detached: true,
+  buffer: false,
+  reject: false,
+} as const;
+
 const signalName = (n: number) => Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 
 export class ExecAgent {
-  private readonly child: ChildProcess;
+  private readonly child: ResultPromise<typeof AGENT_OPTIONS>;
   private readonly pending = new Map<string, { resolve: (r: AgentResult) => void }>();
   private buf: Buffer = Buffer.alloc(0);
   private nextId = 1;
@@ -52,15 +65,16 @@ export class ExecAgent {
 
   /** Starts the agent inside the namespaces of `holderPid` (mount, uts, net; pid: the node's own). */
   constructor(holderPid: number, pathEnv: string) {
-    this.child = spawn(
+    this.child = execa(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(holderPid), '-m', '-u', '-n', `--pid=/proc/${holderPid}/ns/pid_for_children`, '--', 'perl', '-e', AGENT_SOURCE, '/run/.faultline-agent.lock', '/run/.faultline-agent'],
-      { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: pathEnv }, detached: true },
+      { ...AGENT_OPTIONS, env: { PATH: pathEnv } },
     );
-    this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.stdin!.on('error', () => this.fail());
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stdin.on('error', () => this.fail());
     this.child.on('exit', () => this.fail());
-    this.child.on('error', () => this.fail());
+    // Settles (never rejects: reject is off) once the agent is gone, whatever ended it.
+    void this.child.then(() => this.fail());
   }
 
   get alive(): boolean {
@@ -83,7 +97,7 @@ export class ExecAgent {
     ]);
     return new Promise((resolve) => {
       this.pending.set(id, { resolve });
-      this.child.stdin!.write(frame);
+      this.child.stdin.write(frame);
     });
   }
 

@@ -3,7 +3,7 @@
 // removes what it left (the run dir) without touching a second run that is still alive.
 import { localReaper } from './reaper.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,36 +14,31 @@ import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } fr
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./testdata/hold-cluster.ts', import.meta.url));
 
+type Child = ResultPromise<{ stdin: 'ignore'; reject: false }>;
+
 interface Holding {
-  child: ChildProcess;
+  child: Child;
   info: { runId: string; workDir: string; holderPid: number; strayPid: number };
 }
 
 let state: Awaited<ReturnType<typeof useTempStateDir>>;
 let plugins: string;
-const children: ChildProcess[] = [];
+const children: Child[] = [];
 
 /** Starts the fixture in its own process and waits for its JSON line. */
 async function holdCluster(): Promise<Holding> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, plugins], {
-    cwd: REPO,
-    env: { ...process.env, FAULTLINE_STATE_DIR: state.dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = execa(process.execPath, ['--import', 'tsx', FIXTURE, plugins], { cwd: REPO, env: { FAULTLINE_STATE_DIR: state.dir }, stdin: 'ignore', reject: false });
   children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}: ${stderr}`)));
-  });
+  const line = await Promise.race([
+    new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
+    child.then((r) => Promise.reject(new Error(`fixture exited with ${r.exitCode ?? r.signal}: ${r.stderr}`))),
+  ]);
   return { child, info: JSON.parse(line) as Holding['info'] };
 }
 
-async function sigkill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
+async function sigkill(child: Child): Promise<void> {
   child.kill('SIGKILL');
-  await exited;
+  await child;
 }
 
 beforeAll(async () => {

@@ -43,10 +43,11 @@ interface Ran {
   stderr: string;
 }
 
+// A check's probe: exit code (127 when it cannot start), output; killed after timeoutMs.
 async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
-  const r = await execa(cmd, args, { env, extendEnv: false, reject: false, timeout: timeoutMs, stdin: 'ignore' });
-  const stderr = String(r.stderr ?? '');
-  return { code: r.exitCode ?? 127, stdout: String(r.stdout ?? ''), stderr: stderr || (r.exitCode === undefined ? (r.shortMessage ?? '') : '') };
+  const r = await execa(cmd, args, { env, extendEnv: false, stdin: 'ignore', timeout: timeoutMs, reject: false, stripFinalNewline: false });
+  if (r.exitCode === undefined && r.signal === undefined) return { code: 127, stdout: r.stdout, stderr: r.stderr || (r.shortMessage ?? 'cannot start') };
+  return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,7 @@
 // The runtime with the real plugins (Debian's containernetworking-plugins in /usr/lib/cni) inside a
 // throwaway node (mount+net+uts namespaces). Needs root. The host's /var/lib/cni, /etc/cni,
 // /opt/cni and `ip netns` are checked before and after.
-import { execFileSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +23,7 @@ function hostState(): string {
     if (!st.isDirectory()) return [`${p}: ${st.size} ${st.mtimeMs}`];
     return [`${p}/: ${st.mtimeMs}`, ...readdirSync(p).sort().flatMap((n) => walk(path.join(p, n)))];
   };
-  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  const netns = execaSync('ip', ['netns', 'list']).stdout;
   return [...HOST_PATHS.flatMap(walk), `netns: ${netns}`].join('\n');
 }
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await node?.destroy();
   expect(hostState()).toBe(hostBefore);
-  expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/faultline|pod-/);
+  expect(execaSync('ip', ['netns', 'list']).stdout).not.toMatch(/faultline|pod-/);
 });
 
 function runtime(profile: string): CniRuntime {
