@@ -12,14 +12,14 @@ import type { CellReport } from '../model/report.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
 import { useTempStateDir } from '../../testing/host.ts';
 
-const head = (name: string, stack: string) => `
+const head = (name: string, stack: string, cluster = '') => `
 name: ${name}
 description: test
 cluster:
   nodes: 1
   podCIDR: 10.88.0.0/16
   nodeMask: 24
-  stack: { profile: lab/bridge-portmap, ${stack} }
+  stack: { profile: lab/bridge-portmap, ${stack} }${cluster ? `\n  ${cluster}` : ''}
 `;
 
 // name -> scenario text. Every case gets its own cluster.
@@ -64,7 +64,8 @@ steps:
   - delete-pods: { pods: [victim] }
 assertions: [{ del-succeeds: {} }, { no-orphan-devices: {} }, { no-leaked-reservations: {} }, { cache-valid: {} }, { pods-running: {} }, { no-orphan-iptables: {} }]
 `,
-  'gc-intact-cache': `${head('gc-intact-cache', 'runtime: libcni-1.2, cni: sid, cniVersion: 1.1.0')}
+  // A node that forgot its sandboxes after the power cut: only GC can find them (from the cache).
+  'gc-intact-cache': `${head('gc-intact-cache', 'runtime: libcni-1.2, cni: sid, cniVersion: 1.1.0', 'agent: { reconcileAfterBoot: false }')}
 workload: [{ name: web, replicasPerNode: 2 }]
 steps:
   - hard-reboot: { node: node-1 }
@@ -121,7 +122,7 @@ steps:
 `,
 };
 
-describe('issue-3 faults and checks on real plugins', () => {
+describe('CNI faults and checks on real plugins', () => {
   let state: { restore: () => Promise<void> };
   let out: string;
   const cells = new Map<string, CellReport>();

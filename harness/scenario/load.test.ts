@@ -81,7 +81,7 @@ describe('loadScenario: schema problems', () => {
       '1:7 name: expected a lowercase name like hard-reboot-leak, found string "Bad Name"',
       '2:14 description: expected a string, found number 3 (put it in quotes to read it as text)',
       '4:10 cluster.nodes: expected an integer >= 1 and <= 16, found string "two"',
-      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack",
+      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent",
       "6:3 cluster.stack: missing required key 'profile' (a string)",
       "7:1 surprise: unknown key 'surprise'; expected one of: name, description, references, suites, matrix, expect, cluster, workload, steps, invariants, assertions",
     ]);
@@ -147,7 +147,7 @@ describe('loadScenario: matrix checks', () => {
     const text = `${HEAD}matrix:\n  harvester: [v1.4.2, v1.9.9]\n  runtime: [libcni-1.1, libcni-7]\n${stack('harvester/${harvester}', '    runtime: ${runtime}\n')}`;
     expect(problems(text)).toEqual([
       "4:23 matrix.harvester.1: cluster.stack.profile 'harvester/${harvester}' with harvester=v1.9.9: no stack profile 'harvester/v1.9.9' (profiles/harvester/v1.9.9.yaml); known: harvester/v1.4.1, harvester/v1.4.2, harvester/v1.4.3, kube-ovn/v1.13.0",
-      "5:25 matrix.runtime.1: cluster.stack.runtime '${runtime}' with runtime=libcni-7: no runtime profile 'libcni-7' (profiles/runtime/libcni-7.yaml); known: libcni-1.1, libcni-1.2",
+      "5:25 matrix.runtime.1: cluster.stack.runtime '${runtime}' with runtime=libcni-7: no runtime 'libcni-7'; known: libcni-1.1, libcni-1.2, or containerd-dir:/path",
     ]);
   });
 

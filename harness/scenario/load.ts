@@ -389,7 +389,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
       return undefined;
     },
     runtime: (v) => {
-      const known = [...catalog.runtimes(), ...containerdReleaseNames()];
+      const known = [...catalog.runtimes(), ...catalog.containerdReleases()];
       if (v.startsWith('containerd-dir:')) {
         const dir = v.slice('containerd-dir:'.length);
         return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
@@ -478,6 +478,11 @@ class ProfileCatalog {
   stacks(): string[] {
     this.stackNames ??= this.scan(path.join(this.repoRoot, 'profiles'), '', true);
     return this.stackNames;
+  }
+
+  /** Real containerd releases (profiles/runtime/containerd/*.yaml). */
+  containerdReleases(): string[] {
+    return containerdReleaseNames(path.join(this.repoRoot, 'profiles', 'runtime', 'containerd'));
   }
 
   runtimes(): string[] {
