@@ -13,8 +13,9 @@ import { configNotNested } from './config-not-nested.ts';
 import { delSucceeds } from './del-succeeds.ts';
 import { noOrphanIptables } from './no-orphan-iptables.ts';
 import { cacheValid } from './cache-valid.ts';
+import { sandboxesReconciled } from './sandboxes-reconciled.ts';
 
-export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid, reservationAccounting, reservationsWithinCapacity, noDuplicateAddresses, configNotNested];
+export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid, reservationAccounting, reservationsWithinCapacity, noDuplicateAddresses, configNotNested, sandboxesReconciled];
 
 export function assertionSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(assertions.map((a) => [a.name, a.params]));

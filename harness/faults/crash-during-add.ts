@@ -14,6 +14,7 @@ import { RuntimeCrash, type CrashPoints } from '../runtime/types.ts';
 export const crashDuringAdd = defineFault({
   name: 'crash-during-add',
   description: 'Create a pod and crash the runtime during its ADD: while the cache file is written (empty file left) or after plugin N of the chain.',
+  requires: ['crash-points'],
   params: s.object({
     node: s.req(s.nodeRef()),
     pod: s.req(s.string({ pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'a lowercase pod name like victim-0', description: 'Name of the pod to create; no pod of that name may exist on the node.' })),

@@ -15,6 +15,7 @@ import { readReservations } from '../observe/reservations.ts';
 export const gc = defineFault({
   name: 'gc',
   description: "Run the runtime's CNI GC on every network of a node (default: every running node), with the live attachments as the valid set.",
+  requires: ['cni-gc'],
   params: s.object({
     node: s.opt(s.nodeRef('Only this node (default: every running node).')),
   }),

@@ -2,6 +2,9 @@
 // composed from this registry, so adding a fault needs no change elsewhere.
 import type { Schema } from '../schema/dsl.ts';
 import type { CellContext } from '../context/cell-context.ts';
+import type { LocatedMessage, RuntimeCapability, ValidationContext } from '../model/scenario.ts';
+
+export type { LocatedMessage, ValidationContext };
 
 export interface FaultDef<P> {
   name: string;
@@ -12,24 +15,13 @@ export interface FaultDef<P> {
    * is reported at the step's key; with a `path` (relative to the parameters), at that value.
    */
   validate?(params: P, scenario: ValidationContext): string | LocatedMessage | undefined;
+  /**
+   * What the cell's runtime must be able to do (the loader refuses cells whose runtime cannot, at the
+   * step, with the reason).
+   */
+  requires?: readonly RuntimeCapability[];
   /** Applies the fault; returns what it actually did, for the timeline. */
   run(ctx: CellContext, params: P): Promise<string>;
-}
-
-/** What a fault's or assertion's validate() knows of the scenario. */
-export interface ValidationContext {
-  nodeNames: string[];
-  workloadNames: string[];
-  /** Networks every cell's stack profile defines (default and secondary). */
-  networkNames: string[];
-  /** Pods per workload (replicasPerNode x its nodes). */
-  workloadSizes?: Record<string, number>;
-}
-
-/** A validation message at a path inside the parameters (e.g. ['concurrency']). */
-export interface LocatedMessage {
-  path: (string | number)[];
-  message: string;
 }
 
 export function defineFault<P>(def: FaultDef<P>): FaultDef<P> {

@@ -105,3 +105,10 @@ export interface LocatedMessage {
   path: (string | number)[];
   message: string;
 }
+
+/**
+ * What some steps need of a runtime: crash points inside libcni's ADD, CNI GC (libcni >= 1.2 through
+ * the runtime), secondary networks attached as Multus does. The model has all three; a real
+ * containerd has none of them here.
+ */
+export type RuntimeCapability = 'crash-points' | 'cni-gc' | 'multi-network';

@@ -48,6 +48,14 @@ export interface IptablesChain {
   rules: number;
 }
 
+/** A pod sandbox as the node's runtime lists it. */
+export interface SandboxInfo {
+  id: string;
+  pod: string;
+  state: 'ready' | 'notready';
+  createdAtMs: number;
+}
+
 export interface NodeSnapshot {
   node: string;
   running: boolean;
@@ -60,6 +68,8 @@ export interface NodeSnapshot {
   iptables?: IptablesChain[];
   /** Free addresses per host-local network, where the range is known. */
   headroom?: Record<string, { capacity: number; used: number; free: number }>;
+  /** The sandboxes the node's runtime lists (while it runs). */
+  sandboxes?: SandboxInfo[];
   /** Container ids with an ADD or DEL under way when the snapshot was taken (mid-churn). */
   inFlight?: string[];
   /** /etc/cni/net.d/00-multus.conf as found (see observe/multus-config.ts). */

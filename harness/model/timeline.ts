@@ -2,7 +2,7 @@
 // reporters and checkers only read it (Jepsen's history).
 
 import type { AssertionResult } from './verdict.ts';
-import type { NodeSnapshot, Reservation, Attachment, LinkInfo, CacheEntry, IptablesChain } from './snapshot.ts';
+import type { NodeSnapshot, Reservation, Attachment, LinkInfo, CacheEntry, IptablesChain, SandboxInfo } from './snapshot.ts';
 
 
 /**
@@ -21,7 +21,7 @@ export interface NodeDelta {
   unset?: string[];
 }
 
-type DeltaList = 'reservations' | 'attachments' | 'links' | 'cache' | 'iptables' | 'netns';
+type DeltaList = 'reservations' | 'attachments' | 'links' | 'cache' | 'iptables' | 'netns' | 'sandboxes';
 
 const LIST_KEYS: Record<DeltaList, (item: any) => string> = {
   reservations: (r: Reservation) => r.file,
@@ -30,6 +30,7 @@ const LIST_KEYS: Record<DeltaList, (item: any) => string> = {
   cache: (c: CacheEntry) => c.file,
   iptables: (c: IptablesChain) => `${c.table}/${c.chain}`,
   netns: (n: string) => n,
+  sandboxes: (s: SandboxInfo) => s.id,
 };
 
 export type TimelineEntry =

@@ -32,6 +32,9 @@ export async function observeNode(agent: NodeAgent, networks: ClusterNetworks): 
     snap.links = links;
     snap.netns = netns;
     snap.iptables = await readIptablesChains(node);
+    if ((await agent.runtime.status().catch(() => undefined))?.ready) {
+      snap.sandboxes = (await agent.runtime.listPodSandbox()).map((s) => ({ id: s.id, pod: s.pod, state: s.state, createdAtMs: s.createdAtMs }));
+    }
   }
   return snap;
 }

@@ -8,6 +8,7 @@ import { ModelRuntime } from './model/model-runtime.ts';
 import { MultiNetwork } from './model/multi-network.ts';
 import { CriRuntime } from './cri/cri-runtime.ts';
 import type { ClusterNetworks } from '../cluster/network-store.ts';
+import type { RuntimeCapability } from '../model/scenario.ts';
 
 export interface RuntimeDeps {
   nodes: readonly Node[];
@@ -27,4 +28,12 @@ export function createRuntimes(deps: RuntimeDeps): SandboxRuntime[] {
   }
   const multi = networks.multi ? new MultiNetwork(networks.store, stack, (node) => networks.placement(node.name)) : undefined;
   return deps.nodes.map((node) => new ModelRuntime({ node, stack, profile: rt.profile, newId: deps.newId, ...(multi ? { multi } : {}) }));
+}
+
+/** What a runtime (by the name a scenario gives) can do, known before anything runs. */
+export function runtimeCapabilities(runtime: string): { has: RuntimeCapability[]; why?: string } {
+  if (runtime.startsWith('containerd-')) {
+    return { has: [], why: `${runtime} is a real containerd: its libcni cannot be stopped between two writes, CNI GC is not a CRI call, and its nodes run no Multus` };
+  }
+  return { has: ['crash-points', 'cni-gc', 'multi-network'] };
 }

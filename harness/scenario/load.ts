@@ -14,7 +14,8 @@ import { refProblem } from './refs.ts';
 import { containerdReleaseNames } from '../components/containerd.ts';
 import { parseCidr, subnetCount } from '../util/net.ts';
 import type { Problem, Ref, Schema } from '../schema/dsl.ts';
-import type { CheckSpec, LocatedMessage, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
+import type { CheckSpec, LocatedMessage, RuntimeCapability, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
+import { runtimeCapabilities } from '../runtime/index.ts';
 import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from './schema.ts';
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
@@ -187,8 +188,45 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
   checkCluster(doc, problems, lc);
   checkReferences(doc, checks, problems, lc);
   checkStack(doc, lc.catalog, problems);
+  if (!problems.length) checkRuntimeCapabilities(doc, lc.catalog, problems);
   return problems;
 }
+
+/**
+ * Steps and networks that need what some cells' runtime cannot do (crash points, CNI GC, secondary
+ * networks on a real containerd), reported at the step or the workload, naming the cells' runtimes.
+ */
+function checkRuntimeCapabilities(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem[]): void {
+  const runtimes = new Map<string, Record<string, string>>();
+  for (const values of combinations(doc.matrix ?? {})) {
+    const profile = substitute(doc.cluster.stack.profile, values);
+    const name = doc.cluster.stack.runtime === undefined ? catalog.defaultRuntime(profile) : substitute(doc.cluster.stack.runtime, values);
+    if (name !== undefined && !runtimes.has(name)) runtimes.set(name, values);
+  }
+  const lacking = (cap: RuntimeCapability) => [...runtimes.keys()].filter((r) => !runtimeCapabilities(r).has.includes(cap));
+  const say = (what: string, cap: RuntimeCapability) => {
+    const bad = lacking(cap);
+    if (!bad.length) return undefined;
+    return `${what}, which runtime ${bad.join(', ')} cannot: ${runtimeCapabilities(bad[0]!).why ?? 'not supported'}`;
+  };
+  (doc.steps ?? []).forEach((step, i) => {
+    for (const cap of faults.find((f) => f.name === step.kind)?.requires ?? []) {
+      const message = say(`${step.kind} needs ${CAPABILITY_TEXT[cap]}`, cap);
+      if (message) problems.push({ path: ['steps', i, step.kind], atKey: true, message: cap === 'crash-points' ? `${message} (to leave an empty result cache on a real runtime, use truncate-file with cacheOf)` : message });
+    }
+  });
+  (doc.workload ?? []).forEach((w, i) => {
+    if (!(w.networks ?? []).length) return;
+    const message = say(`workload '${w.name}' attaches secondary networks, which needs ${CAPABILITY_TEXT['multi-network']}`, 'multi-network');
+    if (message) problems.push({ path: ['workload', i, 'networks'], atKey: true, message });
+  });
+}
+
+const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
+  'crash-points': "crash points inside libcni's ADD",
+  'cni-gc': "the runtime's CNI GC",
+  'multi-network': 'Multus-style secondary networks',
+};
 
 const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
 type StackField = (typeof STACK_FIELDS)[number];
@@ -478,6 +516,18 @@ class ProfileCatalog {
   stacks(): string[] {
     this.stackNames ??= this.scan(path.join(this.repoRoot, 'profiles'), '', true);
     return this.stackNames;
+  }
+
+  /** The runtime a stack profile names by default (undefined when unreadable). */
+  defaultRuntime(profile: string): string | undefined {
+    if (!this.stacks().includes(profile)) return undefined;
+    try {
+      const doc = parseYamlWithPositions(readFileSync(path.join(this.repoRoot, 'profiles', `${profile}.yaml`), 'utf8'), profile);
+      const runtime = doc.ok ? (doc.value as { runtime?: unknown } | undefined)?.runtime : undefined;
+      return typeof runtime === 'string' ? runtime : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Real containerd releases (profiles/runtime/containerd/*.yaml). */
