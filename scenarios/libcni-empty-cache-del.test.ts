@@ -1,7 +1,8 @@
-// End to end through the real CLI: the runtime crashes while writing a pod's result cache, then the
-// pod is deleted. libcni 1.1 with a 1.0.0 conflist fails the DEL with libcni's exact error and leaves
-// the veth, the address, the masquerade chain and the empty cache file; libcni 1.2 releases it all;
-// with a 0.3.1 conflist both runtimes pass. Real plugins 1.1.1 and sid, real namespaces.
+// End to end through the real CLI: a pod's result cache is empty, then the pod is deleted. libcni 1.1
+// (the model) and containerd 1.6 (real, built with libcni 1.1.2) with a 1.0.0 conflist fail the DEL
+// with libcni's exact error and leave the veth, the address, the masquerade chain and the empty cache
+// file; libcni 1.2 and containerd 2.1 release it all; with a 0.3.1 conflist every runtime passes. Real
+// plugins 1.1.1 and sid, real namespaces, real containerd.
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,19 +19,38 @@ describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {
   };
   const main = (runtime: string, cni: string) => cell('libcni-empty-cache-del', { runtime, cni });
   const end = (c: CellReport, name: string) => c.assertions.find((a) => a.name === name && a.phase === 'end')!;
-  const crashOf = (c: CellReport) => c.timeline.find((e) => e.kind === 'op' && e.op === 'add' && e.pod === 'victim');
+  const victimId = (c: CellReport) => {
+    const add = c.timeline.find((e) => e.kind === 'op' && e.op === 'add' && e.pod === 'victim-n1-0');
+    return add?.kind === 'op' ? (add.detail?.containerId as string) : '';
+  };
 
-  it('ends every cell as expected: libcni-1.1 xfail, libcni-1.2 passed, 0.3.1 passed on both', () => {
+  it('ends every cell as expected: libcni-1.1 and containerd-1.6 xfail, libcni-1.2 and containerd-2.1 passed, 0.3.1 passed on all', () => {
     expect(run.exitCode, run.output).toBe(0);
     expect(run.report.cells.map((c) => [c.id, c.outcome])).toEqual([
       ['libcni-empty-cache-del[runtime=libcni-1.1,cni=1.1.1]', 'xfail'],
       ['libcni-empty-cache-del[runtime=libcni-1.1,cni=sid]', 'xfail'],
       ['libcni-empty-cache-del[runtime=libcni-1.2,cni=1.1.1]', 'passed'],
       ['libcni-empty-cache-del[runtime=libcni-1.2,cni=sid]', 'passed'],
+      ['libcni-empty-cache-del[runtime=containerd-1.6,cni=1.1.1]', 'xfail'],
+      ['libcni-empty-cache-del[runtime=containerd-1.6,cni=sid]', 'xfail'],
+      ['libcni-empty-cache-del[runtime=containerd-2.1,cni=1.1.1]', 'passed'],
+      ['libcni-empty-cache-del[runtime=containerd-2.1,cni=sid]', 'passed'],
       ['libcni-empty-cache-del-0-3-1[runtime=libcni-1.1]', 'passed'],
       ['libcni-empty-cache-del-0-3-1[runtime=libcni-1.2]', 'passed'],
+      ['libcni-empty-cache-del-0-3-1[runtime=containerd-1.6]', 'passed'],
+      ['libcni-empty-cache-del-0-3-1[runtime=containerd-2.1]', 'passed'],
     ]);
-    expect(run.output).toMatch(/All 6 cells as expected \(4 passed, 2 xfail\)/);
+    expect(run.output).toMatch(/All 12 cells as expected \(8 passed, 4 xfail\)/);
+  });
+
+  it('records the real containerd of each cell: its version, the libcni it was built with, where it came from', () => {
+    const c16 = main('containerd-1.6', '1.1.1').stack;
+    expect(c16.runtime).toBe('containerd-1.6');
+    expect(c16.containerd).toMatchObject({ version: expect.stringMatching(/^1\.6\.\d+/), libcni: '1.1.2', source: expect.stringMatching(/^debian:bookworm containerd=1\.6\./) });
+    expect(c16.containerd!.sha256.containerd).toMatch(/^[0-9a-f]{64}$/);
+    const c21 = main('containerd-2.1', '1.1.1').stack;
+    expect(c21.containerd).toMatchObject({ version: expect.stringMatching(/^2\.1\./), libcni: '1.3.0', source: expect.stringMatching(/^debian:sid containerd=2\.1\./) });
+    expect(main('libcni-1.1', '1.1.1').stack.containerd).toBeUndefined();
   });
 
   it('runs the versions asked for: 1.1.1 and the sid version, each with its hashes', () => {
@@ -43,25 +63,32 @@ describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {
     expect(cell('libcni-empty-cache-del-0-3-1', { runtime: 'libcni-1.1' }).stack.conflistCniVersion).toBe('0.3.1');
   });
 
-  it.each(['1.1.1', 'sid'])('libcni-1.1 (plugins %s): DEL fails with libcni\'s exact error and everything stays behind', (cni) => {
-    const c = main('libcni-1.1', cni);
-    const crash = crashOf(c);
-    expect(crash?.kind === 'op' && crash.error).toMatch(/^runtime crashed during ADD while writing the result cache \/var\/lib\/cni\/results\/lab-net-[0-9a-f]{64}-eth0$/);
-    const cid = crash?.kind === 'op' ? (crash.detail?.containerId as string) : '';
+  it.each([
+    ['libcni-1.1', '1.1.1'],
+    ['libcni-1.1', 'sid'],
+    ['containerd-1.6', '1.1.1'],
+    ['containerd-1.6', 'sid'],
+  ])("%s (plugins %s): DEL fails with libcni's exact error and everything stays behind", (runtime, cni) => {
+    const c = main(runtime, cni);
+    const cid = victimId(c);
     expect(cid).toMatch(/^[0-9a-f]{64}$/);
+    const trunc = c.timeline.find((e) => e.kind === 'step' && e.step === 'truncate-file');
+    expect(trunc?.kind === 'step' && trunc.detail).toBe(`node-1: truncated /var/lib/cni/results/lab-net-${cid}-eth0 (${trunc?.kind === 'step' ? /\((\d+) ->/.exec(trunc.detail)?.[1] : ''} -> 0 bytes)`);
 
     const del = end(c, 'del-succeeds');
     expect(del.status).toBe('fail');
     expect(del.evidence).toHaveLength(1);
-    expect(del.evidence[0]!.error).toBe(`failed to destroy network for sandbox "${cid}": failed to get network "lab-net" cached result: decoding version from network config: unexpected end of JSON input`);
-    expect(del.evidence[0]).toMatchObject({ pod: 'victim', containerId: cid, node: 'node-1' });
+    const message = `failed to destroy network for sandbox "${cid}": failed to get network "lab-net" cached result: decoding version from network config: unexpected end of JSON input`;
+    // containerd's answer comes over CRI, with its gRPC status.
+    expect(del.evidence[0]!.error).toBe(runtime.startsWith('containerd') ? `${message} (gRPC UNKNOWN)` : message);
+    expect(del.evidence[0]).toMatchObject({ pod: 'victim-n1-0', containerId: cid, node: 'node-1' });
 
     const dev = end(c, 'no-orphan-devices');
     expect(dev.status).toBe('fail');
     expect(dev.evidence).toHaveLength(1);
     expect(dev.evidence[0]!.link).toMatch(/^veth[0-9a-f]{8}$/);
-    expect(dev.evidence[0]!.netns).toBe(`cni-${cid.slice(0, 8)}-${cid.slice(8, 12)}-${cid.slice(12, 16)}`);
-    expect(dev.evidence[0]!.summary).toMatch(/\(on cni0\) peers into cni-[0-9a-f-]+, pod victim is terminating$/);
+    expect(dev.evidence[0]!.netns).toMatch(/^cni-[0-9a-f-]+$/);
+    expect(dev.evidence[0]!.summary).toMatch(/\(on cni0\) peers into cni-[0-9a-f-]+, pod victim-n1-0 is terminating$/);
 
     const leak = end(c, 'no-leaked-reservations');
     expect(leak.status).toBe('fail');
@@ -83,24 +110,32 @@ describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {
     expect(end(c, 'pods-running').status).toBe('pass');
   });
 
-  it.each(['1.1.1', 'sid'])('libcni-1.2 (plugins %s): DEL succeeds, nothing stays behind', (cni) => {
-    const c = main('libcni-1.2', cni);
-    expect(crashOf(c)?.kind === 'op' && crashOf(c)).toMatchObject({ result: 'error' }); // the crash did happen
+  it.each([
+    ['libcni-1.2', '1.1.1'],
+    ['libcni-1.2', 'sid'],
+    ['containerd-2.1', '1.1.1'],
+    ['containerd-2.1', 'sid'],
+  ])('%s (plugins %s): DEL succeeds, nothing stays behind', (runtime, cni) => {
+    const c = main(runtime, cni);
+    const trunc = c.timeline.find((e) => e.kind === 'step' && e.step === 'truncate-file');
+    expect(trunc?.kind === 'step' && trunc.detail).toMatch(/-> 0 bytes\)$/); // the cache was emptied
     const dels = c.timeline.filter((e) => e.kind === 'op' && e.op === 'del');
-    expect(dels.map((e) => e.kind === 'op' && [e.pod, e.result])).toEqual([['victim', 'ok']]);
+    expect(dels.map((e) => e.kind === 'op' && [e.pod, e.result])).toEqual([['victim-n1-0', 'ok']]);
     for (const a of c.assertions) expect([a.name, a.status]).toEqual([a.name, 'pass']);
     // The final observation: no cache file, no reservation and no chain of the victim.
     const last = [...c.timeline].reverse().find((e) => e.kind === 'observation');
     const node = last?.kind === 'observation' ? last.nodes[0]! : undefined;
-    expect(node?.cache?.map((x) => x.state)).toEqual(['valid', 'valid']);
+    const cid = victimId(c);
+    expect(node?.cache?.filter((x) => x.file.includes(cid))).toEqual([]);
+    expect(node?.cache?.filter((x) => x.file.includes('/lab-net-')).map((x) => x.state)).toEqual(['valid', 'valid']);
     expect(node?.reservations).toHaveLength(2);
   });
 
-  it('0.3.1 conflist: the crash leaves an empty file, but DEL does not read it on either runtime', () => {
-    for (const runtime of ['libcni-1.1', 'libcni-1.2']) {
+  it('0.3.1 conflist: the cache is empty, but DEL does not read it on any runtime', () => {
+    for (const runtime of ['libcni-1.1', 'libcni-1.2', 'containerd-1.6', 'containerd-2.1']) {
       const c = cell('libcni-empty-cache-del-0-3-1', { runtime });
-      const step = c.timeline.find((e) => e.kind === 'step' && e.step === 'crash-during-add');
-      expect(step?.kind === 'step' && step.detail).toMatch(/left with 0 bytes$/);
+      const step = c.timeline.find((e) => e.kind === 'step' && e.step === 'truncate-file');
+      expect(step?.kind === 'step' && step.detail).toMatch(/-> 0 bytes\)$/);
       expect(c.assertions.map((a) => [a.name, a.status])).toEqual([
         ['del-succeeds', 'pass'], ['no-orphan-devices', 'pass'], ['no-leaked-reservations', 'pass'], ['no-orphan-iptables', 'pass'], ['cache-valid', 'pass'], ['pods-running', 'pass'],
       ]);
