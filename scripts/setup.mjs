@@ -4,7 +4,9 @@
 //   1. npm dependencies: `npm ci` when node_modules is missing or older than package-lock.json (a stamp
 //      file in node_modules records the lock file it was installed from). Silent when nothing to do.
 //   2. Debian packages the harness needs: scripts/setup-system.mjs (a zx script).
-// FAULTLINE_SKIP_SYSTEM_SETUP=1 skips step 2 (for a machine where someone else manages packages).
+//   3. The CNI plugin and containerd versions the suites run: scripts/setup-components.ts (cached).
+// FAULTLINE_SKIP_SYSTEM_SETUP=1 skips step 2 (for a machine where someone else manages packages);
+// FAULTLINE_SKIP_COMPONENTS=1 skips step 3 (components are then provisioned on demand).
 // node:child_process, not execa (used everywhere else): this script installs node_modules, so no
 // dependency can be loaded yet.
 import { spawnSync } from 'node:child_process';
@@ -100,6 +102,11 @@ function fail(message, code = 3) {
 if (!existsSync(lockFile)) fail('package-lock.json is missing: run setup from a complete checkout');
 if (!dependenciesCurrent()) installDependencies();
 
-if (process.env.FAULTLINE_SKIP_SYSTEM_SETUP === '1') process.exit(0);
-const sys = spawnSync(process.execPath, [join(root, 'scripts', 'setup-system.mjs')], { cwd: root, stdio: 'inherit' });
-process.exit(sys.status ?? 4);
+if (process.env.FAULTLINE_SKIP_SYSTEM_SETUP !== '1') {
+  const sys = spawnSync(process.execPath, [join(root, 'scripts', 'setup-system.mjs')], { cwd: root, stdio: 'inherit' });
+  if (sys.status !== 0) process.exit(sys.status ?? 4);
+}
+// 3. The versioned components (CNI plugin versions, containerd versions) into the per-user cache.
+if (process.env.FAULTLINE_SKIP_COMPONENTS === '1') process.exit(0);
+const comp = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'setup-components.ts')], { cwd: root, stdio: 'inherit' });
+process.exit(comp.status ?? 4);

@@ -6,5 +6,6 @@ import { listCommand } from './list.ts';
 import { gcCommand } from './gc.ts';
 import { doctorCommand } from './doctor.ts';
 import { cniCommand } from './cni.ts';
+import { runtimeCommand } from './runtime.ts';
 
-export const commands: Command[] = [runCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand];
+export const commands: Command[] = [runCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
