@@ -1,6 +1,6 @@
 // scripts/setup.mjs and scripts/setup-system.mjs against stand-ins for npm, dpkg-query and apt-get.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,28 @@ describe('scripts/setup.mjs', () => {
   });
 });
 
+/** Makes a tree readable (and its directories traversable) by every user. */
+function openToAll(path: string) {
+  const st = statSync(path);
+  chmodSync(path, st.mode | (st.isDirectory() ? 0o755 : 0o444));
+  if (st.isDirectory()) for (const e of readdirSync(path)) openToAll(join(path, e));
+}
+
+/**
+ * The script with its one dependency, copied into the world-readable work dir: a test that runs it
+ * as another user must not depend on that user reaching the clone (it may sit under a 0700 dir).
+ */
+function stagedSetupSystem(): { root: string; script: string } {
+  const root = join(work, 'staged');
+  if (!existsSync(root)) {
+    mkdirSync(join(root, 'scripts'), { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'scripts', 'setup-system.mjs'), join(root, 'scripts', 'setup-system.mjs'));
+    cpSync(join(REPO_ROOT, 'node_modules', 'zx'), join(root, 'node_modules', 'zx'), { recursive: true, dereference: true });
+    openToAll(root);
+  }
+  return { root, script: join(root, 'scripts', 'setup-system.mjs') };
+}
+
 describe('scripts/setup-system.mjs', () => {
   const PKGS = ['iproute2', 'iptables', 'util-linux', 'containernetworking-plugins', 'debian-archive-keyring'];
 
@@ -131,9 +153,10 @@ describe('scripts/setup-system.mjs', () => {
       ].join('\n'),
     );
     const run = (prefix: string[] = []) => {
-      const r = spawnSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), join(REPO_ROOT, 'scripts', 'setup-system.mjs')], {
+      const staged = stagedSetupSystem();
+      const r = spawnSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), staged.script], {
         encoding: 'utf8',
-        cwd: REPO_ROOT,
+        cwd: staged.root,
         env: { PATH: `${dir}:${process.env.PATH}`, STATE: state, APT_LOG: log },
       });
       const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
@@ -162,7 +185,7 @@ describe('scripts/setup-system.mjs', () => {
   it.runIf(process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))('not root and something missing: exit 3 with the command to run', () => {
     const s = system(PKGS.filter((p) => p !== 'iproute2'));
     const r = s.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/missing Debian packages:\n\s+iproute2: /);
     expect(r.stderr).toMatch(/apt-get install -y --no-install-recommends iproute2/);
     expect(r.calls).toEqual([]);
