@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest } from './cache.ts';
 import { listInstalled, resolvePlugins } from './index.ts';
+import { networkSkipReason, titled } from '../../testing/network.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'faultline-debian-test-'));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -27,7 +28,9 @@ function versionOf(dir: string): { cniVersion: string; supportedVersions: string
   return JSON.parse(out);
 }
 
-describe('Debian source (network: the Debian mirror)', () => {
+const offline = await networkSkipReason('the Debian source tests', ['1.1.1', '0.9.0', 'sid'], cacheDir);
+
+describe.skipIf(offline)(titled('Debian source (network: the Debian mirror)', offline), () => {
   const before = systemAptState();
 
   it('installs 1.1.1 from bookworm: real binaries, exact package version recorded', async () => {
