@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import path from 'node:path';
-import { BIN, alive, faultline, holdersOf, hostState, processesMentioning, processesOfRun, tempDir, waitFor } from '../../testing/cli.ts';
+import { BIN, alive, faultline, holdersOf, processesMentioning, processesOfRun, tempDir, waitFor } from '../../testing/cli.ts';
+import { type HostSnapshot, hostLeftovers, hostSnapshot, marksOfReport } from '../../testing/host.ts';
 import { REPO_ROOT } from '../version.ts';
 
 const SCENARIO = 'harness/cli/testdata/long-wait.yaml';
@@ -51,12 +52,15 @@ async function gcIfLeft(stateDir: string): Promise<void> {
 }
 
 describe('interrupts and kills', () => {
-  let hostBefore: string;
+  // What the runs were called and what their sandboxes were: the host must carry none of it after.
+  const marks: string[] = [];
+  let hostBefore: HostSnapshot;
   beforeAll(async () => {
-    hostBefore = await hostState();
+    hostBefore = await hostSnapshot();
   });
   afterAll(async () => {
-    expect(await hostState()).toBe(hostBefore);
+    expect(marks.length).toBeGreaterThan(0);
+    expect(hostLeftovers(hostBefore, await hostSnapshot(), marks)).toEqual([]);
   });
 
   it.each([
@@ -69,6 +73,7 @@ describe('interrupts and kills', () => {
       const child = start(state.dir, out.dir);
       const holders = await waitUntilWaiting(child);
       const [runId] = await readdir(path.join(state.dir, 'runs'));
+      marks.push(runId!);
       // While the run lives, its nodes' processes are found (the leftover check can fail).
       expect(processesOfRun(runId!).length).toBeGreaterThanOrEqual(2);
       child.kill(sig);
@@ -80,6 +85,7 @@ describe('interrupts and kills', () => {
       expect(await processesMentioning(state.dir)).toEqual([]);
       expect(await readdir(path.join(state.dir, 'runs')).catch(() => [])).toEqual([]);
       const report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
+      marks.push(...marksOfReport(report));
       expect(report.cells[0].outcome).toBe('error');
       expect(report.cells[0].reason).toMatch(/interrupted/);
     } finally {
@@ -101,6 +107,7 @@ describe('interrupts and kills', () => {
       const b = start(state.dir, outB.dir);
       await waitFor(async () => (await readdir(path.join(state.dir, 'runs'))).length === 2, 30_000, 'second run');
       const holdersB = await waitUntilWaiting(b);
+      marks.push(...(await readdir(path.join(state.dir, 'runs'))));
 
       a.kill('SIGKILL');
       await a;

@@ -14,6 +14,7 @@ import { faults } from '../faults/index.ts';
 import { assertions } from '../assertions/index.ts';
 import { commands } from '../cli/commands/index.ts';
 import { validateCommand } from '../cli/commands/validate.ts';
+import { type HostSnapshot, hostLeftovers, hostSnapshot } from '../../testing/host.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const BAD = path.join(import.meta.dirname, 'testdata', 'bad');
@@ -40,17 +41,10 @@ const cases: Case[] = await Promise.all(
   }),
 );
 
-// What a run could leave behind: network namespaces, state dirs, the host's CNI dirs.
-async function machineState(stateDir: string): Promise<Record<string, string[]>> {
-  const netns = await execa('ip', ['netns', 'list'], { reject: false });
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : ['(absent)']);
-  return {
-    netns: netns.failed ? [`(ip netns list failed: ${netns.stderr})`] : netns.stdout.split('\n').filter(Boolean).sort(),
-    stateDir: list(stateDir),
-    varLibCni: list('/var/lib/cni'),
-    etcCni: list('/etc/cni/net.d'),
-    optCni: list('/opt/cni/bin'),
-  };
+// What a run could leave behind: its state dir (ours alone, compared whole), and anything in the
+// host's CNI dirs or netns named after these files (others may change those dirs meanwhile).
+async function stateDirListing(stateDir: string): Promise<string[]> {
+  return existsSync(stateDir) ? readdirSync(stateDir).sort() : ['(absent)'];
 }
 
 function requireRegistered(c: Case): void {
@@ -68,12 +62,14 @@ function checkOutput(c: Case, file: string, output: string): void {
 }
 
 let stateDir: string;
-let before: Record<string, string[]>;
+let stateBefore: string[];
+let hostBefore: HostSnapshot;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(path.join(tmpdir(), 'faultline-state-'));
   process.env.FAULTLINE_STATE_DIR = stateDir;
-  before = await machineState(stateDir);
+  stateBefore = await stateDirListing(stateDir);
+  hostBefore = await hostSnapshot();
 });
 afterAll(async () => {
   delete process.env.FAULTLINE_STATE_DIR;
@@ -113,7 +109,9 @@ describe('bad scenario corpus', () => {
     }
   });
 
-  it('left nothing on the machine (namespaces, state dir, host CNI dirs)', async () => {
-    expect(await machineState(stateDir)).toEqual(before);
+  it('left nothing on the machine (state dir, host CNI dirs, namespaces)', async () => {
+    expect(await stateDirListing(stateDir)).toEqual(stateBefore);
+    const marks = cases.map((c) => c.name.replace(/\.ya?ml$/, ''));
+    expect(hostLeftovers(hostBefore, await hostSnapshot(), marks)).toEqual([]);
   });
 });

@@ -9,14 +9,17 @@ import { FaultlineError } from '../../errors.ts';
 import { createRun, type Run } from '../../ledger/ledger.ts';
 import { LocalBackend, type LocalCluster } from './local-backend.ts';
 import { readNs } from '../../util/procfs.ts';
-import { eventually, fakePluginDir, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
+import { type HostSnapshot, eventually, fakePluginDir, hostLeftovers, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
 
 let state: Awaited<ReturnType<typeof useTempStateDir>>;
 let plugins: string;
-let hostBefore: Awaited<ReturnType<typeof hostSnapshot>>;
+let hostBefore: HostSnapshot;
 let run: Run;
 const backend = new LocalBackend();
 const clusters: LocalCluster[] = [];
+/** Pod netns names the tests make inside nodes: none may show up on the host. */
+const podNetns = new Set<string>();
+const made = (name: string) => (podNetns.add(name), name);
 
 async function up(cellId: string, nodeNames = ['node-1']): Promise<LocalCluster> {
   const c = await backend.up({
@@ -124,7 +127,7 @@ describe('LocalBackend', () => {
     const missing = await n.exec(['/no/such/binary']);
     expect(missing.exitCode).not.toBe(0);
     // Inside a pod netns: only that namespace's links.
-    await n.createNetns('pod-x');
+    await n.createNetns(made('pod-x'));
     await n.exec(['ip', 'link', 'add', 'vx-host', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'pod-x']);
     const inPod = await n.exec(['ip', '-o', 'link', 'show'], { netns: '/run/netns/pod-x' });
     expect(inPod.stdout).toMatch(/eth0@/);
@@ -139,7 +142,7 @@ describe('LocalBackend', () => {
     expect(await n.exec(['sh', '-c', 'echo conf > /etc/cni/net.d/10-x.conflist && echo log > /var/log/x.log'])).toMatchObject({ exitCode: 0 });
     await n.writeFile('/run/flannel/subnet.env', 'X=1');
     await n.exec(['sh', '-c', 'echo t > /tmp/t']);
-    await n.createNetns('pod-1');
+    await n.createNetns(made('pod-1'));
     const firstBoot = n.bootedAtMs;
     const firstPid = n.holderPid!;
 
@@ -175,7 +178,7 @@ describe('LocalBackend', () => {
       expect(await eventually(() => readNs(observer.pid!, 'net') !== undefined && readNs(observer.pid!, 'net') !== readNs('self', 'net'))).toBe(true);
       const observerLinks = async () =>
         (await execa('nsenter', ['-t', String(observer.pid), '-n', '--', 'ip', '-o', 'link', 'show'])).stdout;
-      expect(await n.createNetns('pod-v')).toBe('/run/netns/pod-v');
+      expect(await n.createNetns(made('pod-v'))).toBe('/run/netns/pod-v');
       expect(await n.listNetns()).toEqual(['pod-v']);
       const add = await n.exec(['ip', 'link', 'add', 'fl-probe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'pod-v']);
       expect(add.exitCode).toBe(0);
@@ -193,7 +196,7 @@ describe('LocalBackend', () => {
 
   it('kills every process inside the node on power off, also under ip netns exec', async () => {
     const n = (await up('strays')).node('node-1');
-    await n.createNetns('pod-s');
+    await n.createNetns(made('pod-s'));
     const a = await n.exec(['sh', '-c', 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!']);
     const b = await n.exec(['sh', '-c', 'setsid ip netns exec pod-s sleep 600 </dev/null >/dev/null 2>&1 & echo $!']);
     const pids = [Number(a.stdout), Number(b.stdout)];
@@ -309,8 +312,8 @@ describe('LocalBackend', () => {
     const b = (await up('iso-b')).node('node-1');
     await a.writeFile('/var/lib/cni/networks/n/10.0.0.5', 'a');
     await a.writeFile('/run/a-only', 'a');
-    await a.createNetns('pod-a');
-    await b.createNetns('pod-b');
+    await a.createNetns(made('pod-a'));
+    await b.createNetns(made('pod-b'));
     expect(await a.listNetns()).toEqual(['pod-a']);
     expect(await b.listNetns()).toEqual(['pod-b']);
     expect(await b.glob('/var/lib/cni/*/*/*')).toEqual([]);
@@ -321,7 +324,7 @@ describe('LocalBackend', () => {
     expect(await b.listNetns()).toEqual(['pod-b']);
   });
 
-  it('tears down idempotently and leaves the host CNI dirs and netns as they were', async () => {
+  it('tears down idempotently and leaves nothing of the run in the host CNI dirs or netns', async () => {
     for (const c of clusters.splice(0)) {
       await c[Symbol.asyncDispose]();
       await c.down();
@@ -334,8 +337,8 @@ describe('LocalBackend', () => {
     expect(existsSync(join(workDir, 'ledger.json'))).toBe(true); // down keeps the disk
     await run.release([localReaper]);
     expect(existsSync(workDir)).toBe(false);
-    const hostAfter = await hostSnapshot();
-    expect(hostAfter).toEqual(hostBefore);
-    expect(hostAfter.netns).toBe('');
+    // Nothing on the host carries the run's id or the names of the pod netns made in its nodes.
+    expect(podNetns.size).toBeGreaterThan(0);
+    expect(hostLeftovers(hostBefore, await hostSnapshot(), [run.runId, ...podNetns])).toEqual([]);
   });
 });
