@@ -8,8 +8,12 @@ import { MOVING_NAMES, cniCacheDir, debianMirror } from '../harness/cni-versions
 
 const PROBE_TIMEOUT_MS = 5_000;
 
-/** The versions among `specs` that would need a download: neither cached nor (for sid) resolved before. */
-export async function uncachedVersions(specs: readonly string[], cache: string = cniCacheDir()): Promise<string[]> {
+/**
+ * The versions among `specs` that would need a download: neither cached nor (for sid) resolved
+ * before. `cold` stands for a cache the test makes empty.
+ */
+export async function uncachedVersions(specs: readonly string[], cache: string | 'cold' = cniCacheDir()): Promise<string[]> {
+  if (cache === 'cold') return [...specs];
   const missing: string[] = [];
   for (const spec of specs) {
     let name = spec;
@@ -53,7 +57,7 @@ export function debianUnreachable(): Promise<string | undefined> {
  * Why a test needing the plugin versions `specs` cannot run on this machine, or undefined when it
  * can. Says so on stderr, so a skipped slow test never goes unnoticed.
  */
-export async function networkSkipReason(what: string, specs: readonly string[], cache?: string): Promise<string | undefined> {
+export async function networkSkipReason(what: string, specs: readonly string[], cache?: string | 'cold'): Promise<string | undefined> {
   const missing = await uncachedVersions(specs, cache);
   if (missing.length === 0) return undefined;
   const why = await debianUnreachable();
