@@ -1,7 +1,7 @@
 // Helpers for tests that drive the real CLI and check the machine afterwards.
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
-import { eventually, hostSnapshot, pidAlive } from './host.ts';
+import { eventually, pidAlive } from './host.ts';
 import { findProcesses, mountinfoHasSource } from '../harness/util/procfs.ts';
 import { runMountTagPrefix } from '../harness/backends/local/reaper.ts';
 import os from 'node:os';
@@ -20,10 +20,6 @@ export function faultline(args: string[], env: Record<string, string> = {}): Res
   return execa('node', [BIN, ...args], { reject: false, all: true, env: { ...env, NO_COLOR: '1' }, cwd: REPO_ROOT });
 }
 
-/** The host's CNI dirs (paths, sizes, mtimes) and netns list, as one string tests compare before/after. */
-export async function hostState(): Promise<string> {
-  return JSON.stringify(await hostSnapshot(), null, 1);
-}
 
 /** Processes whose command line mentions `text` (a holder still setting up names its node dir). */
 export async function processesMentioning(text: string): Promise<string[]> {

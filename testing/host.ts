@@ -1,6 +1,6 @@
 // Helpers for the local backend's real-namespace tests.
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -10,31 +10,115 @@ import type { LedgerEntry, LedgerFile, RunOwner } from '../harness/ledger/ledger
 /** The host paths the safety rules protect, and the host's named netns. */
 export const HOST_CNI_DIRS = ['/var/lib/cni', '/etc/cni', '/opt/cni'] as const;
 
-/** A listing (path, type, size, mtime) of the host's CNI dirs and `ip netns list`, to compare before/after. */
-export async function hostSnapshot(): Promise<{ dirs: Record<string, string[] | 'absent'>; netns: string }> {
-  const dirs: Record<string, string[] | 'absent'> = {};
-  for (const d of HOST_CNI_DIRS) dirs[d] = await listTree(d);
-  const netns = (await execa('ip', ['netns', 'list'])).stdout;
-  return { dirs, netns };
+/** One path under the host's CNI dirs; small files with their first bytes, to search for marks. */
+export interface HostEntry {
+  path: string;
+  /** The path below the dir the snapshot walked (what names there say about their maker). */
+  rel: string;
+  type: 'd' | 'f' | 'l' | '?';
+  size: number;
+  mtimeMs: number;
+  head?: string;
 }
 
-async function listTree(dir: string): Promise<string[] | 'absent'> {
-  try {
-    await stat(dir);
-  } catch {
-    return 'absent';
-  }
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const s = await stat(p).catch(() => undefined);
-      out.push(`${p} ${e.isDirectory() ? 'd' : 'f'} ${s?.size ?? '?'} ${s?.mtimeMs ?? '?'}`);
-      if (e.isDirectory()) await walk(p);
-    }
+/** What a run could leave on the host: the CNI dirs' contents and the named netns. */
+export interface HostSnapshot {
+  entries: HostEntry[];
+  netns: string[];
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+/** The host's named network namespaces (`ip netns list`, names only). */
+export async function hostNetns(): Promise<string[]> {
+  const out = (await execa('ip', ['netns', 'list'])).stdout;
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean)
+    .sort();
+}
+
+/**
+ * The host's CNI dirs (every path, its type, size and mtime, and the start of each regular file) and
+ * its named netns. Other processes may change these at any time (a package installing a conflist, a
+ * container engine adding a netns): compare them with hostLeftovers, which judges only what carries
+ * a run's marks, never with equality.
+ */
+export async function hostSnapshot(roots: readonly string[] = HOST_CNI_DIRS, netns: () => Promise<string[]> = hostNetns): Promise<HostSnapshot> {
+  const entries: HostEntry[] = [];
+  const walk = async (p: string, rel: string): Promise<void> => {
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) return;
+    const type = st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : '?';
+    const e: HostEntry = { path: p, rel, type, size: st.size, mtimeMs: st.mtimeMs };
+    if (type === 'f') e.head = await readHead(p);
+    if (type === 'l') e.head = await readlink(p).catch(() => '');
+    entries.push(e);
+    if (type === 'd') for (const n of (await readdir(p).catch(() => [] as string[])).sort()) await walk(join(p, n), join(rel, n));
   };
-  await walk(dir);
-  return out.sort();
+  for (const r of roots) await walk(r, '');
+  return { entries, netns: await netns() };
+}
+
+async function readHead(path: string): Promise<string> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Always a mark: whatever faultline names after itself (mount tags, work dirs) says so. */
+const FAULTLINE_MARK = 'faultline';
+
+/**
+ * What a run left on the host: the paths under the host's CNI dirs whose name or content, and the
+ * netns whose name, carries one of the run's marks (its run id, container ids, netns names: names
+ * only it uses) or says faultline, and that were not there, identical, before the run. Anything else
+ * that changed was done by someone else and is not judged.
+ */
+export function hostLeftovers(before: HostSnapshot, after: HostSnapshot, marks: readonly string[]): string[] {
+  const all = [...new Set([FAULTLINE_MARK, ...marks.filter((m) => m.length > 0)])];
+  const marked = (text: string) => all.find((m) => text.includes(m));
+  const key = (e: HostEntry) => JSON.stringify([e.path, e.type, e.size, e.mtimeMs, e.head]);
+  const old = new Set(before.entries.map(key));
+  const out: string[] = [];
+  for (const e of after.entries) {
+    if (old.has(key(e))) continue;
+    const m = marked(e.rel) ?? marked(e.head ?? '');
+    if (m) out.push(`${e.path} (${e.type === 'd' ? 'directory' : e.type === 'l' ? 'symlink' : 'file'}, carries '${m}')`);
+  }
+  const oldNetns = new Set(before.netns);
+  for (const n of after.netns) {
+    const m = oldNetns.has(n) ? undefined : marked(n);
+    if (m) out.push(`netns ${n} (carries '${m}')`);
+  }
+  return out;
+}
+
+/** A run report's marks: its run id, every container id (and the netns name derived from it), netns names. */
+export function marksOfReport(report: unknown): string[] {
+  const marks = new Set<string>();
+  const visit = (v: unknown, key?: string): void => {
+    if (typeof v === 'string') {
+      if (key === 'runId' || key === 'containerId' || key === 'netnsName') marks.add(v);
+      if (key === 'netns' && v.startsWith('/run/netns/')) marks.add(v.slice('/run/netns/'.length));
+      if (/^[0-9a-f]{64}$/.test(v)) {
+        marks.add(v);
+        marks.add(`cni-${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}`);
+      }
+      return;
+    }
+    if (Array.isArray(v)) for (const x of v) visit(x);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
+  };
+  visit(report);
+  return [...marks].filter((m) => m.length >= 4);
 }
 
 /** A temp state dir set as FAULTLINE_STATE_DIR; returns it and a restore function. */

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { faultline, hostState, processesOfRun, tempDir } from './cli.ts';
+import { faultline, processesOfRun, tempDir } from './cli.ts';
+import { type HostSnapshot, hostLeftovers, hostSnapshot, marksOfReport } from './host.ts';
 import type { CellReport, RunReport } from '../harness/model/report.ts';
 
 export interface ScenarioRun {
@@ -13,8 +14,8 @@ export interface ScenarioRun {
   output: string;
   outDir: string;
   stateDir: string;
-  /** The host's CNI dirs and netns list before the run (see hostState). */
-  hostBefore: string;
+  /** The host's CNI dirs and netns list before the run (see hostSnapshot). */
+  hostBefore: HostSnapshot;
   /** The cell of `scenario` whose matrix has these values. */
   cell(matrix: Record<string, string>, scenario?: string): CellReport;
 }
@@ -29,7 +30,7 @@ export function scenarioRun(args: string[]): ScenarioRun {
     cleanups.push(out.cleanup, state.cleanup);
     run.outDir = out.dir;
     run.stateDir = state.dir;
-    run.hostBefore = await hostState();
+    run.hostBefore = await hostSnapshot();
     const r = await faultline(['run', ...args, '--out', out.dir], { FAULTLINE_STATE_DIR: state.dir });
     run.exitCode = r.exitCode;
     run.output = r.all ?? '';
@@ -46,9 +47,14 @@ export function scenarioRun(args: string[]): ScenarioRun {
   return run;
 }
 
-/** The run left nothing: host CNI dirs and netns as before, no process inside its nodes, no run dir. */
+/**
+ * The run left nothing: nothing in the host's CNI dirs or netns carries its id, container ids or netns
+ * names; no process inside its nodes; no run dir.
+ */
 export async function expectNothingLeft(run: ScenarioRun): Promise<void> {
-  expect(await hostState()).toBe(run.hostBefore);
+  const marks = marksOfReport(run.report);
+  expect(marks, 'the report names the run and its sandboxes').toContain(run.report.runId);
+  expect(hostLeftovers(run.hostBefore, await hostSnapshot(), marks)).toEqual([]);
   expect(processesOfRun(run.report.runId)).toEqual([]);
   expect(await readdir(path.join(run.stateDir, 'runs')).catch(() => [])).toEqual([]);
 }

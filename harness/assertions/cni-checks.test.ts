@@ -1,5 +1,5 @@
 // del-succeeds, no-orphan-iptables and cache-valid on hand-made timelines and snapshots: the edge
-// cases real runs rarely produce (the real-plugin cases are in faults/cni-faults.test.ts and the
+// cases real runs rarely produce (the real-plugin cases are in faults/cni-faults.slow.test.ts and the
 // scenario tests).
 import { describe, expect, it } from 'vitest';
 import { Timeline } from '../model/timeline.ts';

@@ -1,6 +1,6 @@
 // The churn engine against a fake cluster: concurrency, per-slot order, events at a barrier,
 // checks, stop at the first violation, and the schedule's independence from results and timing.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { churn } from './engine.ts';
 import { Timeline } from '../model/timeline.ts';
 import type { CellContext } from '../context/cell-context.ts';
@@ -114,9 +114,13 @@ describe('churn engine', () => {
   });
 
   it('checks after every completed operation (folding checks asked for while one waits), or never', async () => {
+    // One at a time, every completion gets its own check: a check finishes before the next
+    // operation can (the fake operations wait on a timer, the fake checks do not).
+    const serial = fakeCtx();
+    expect((await churn(serial.ctx, params({ ops: 40, concurrency: 1 }))).checks).toBe(40);
     const on = fakeCtx();
     const s = await churn(on.ctx, params({ ops: 40, concurrency: 3 }));
-    expect(s.checks).toBeGreaterThan(10);
+    expect(s.checks).toBeGreaterThanOrEqual(1);
     expect(s.checks).toBeLessThanOrEqual(41);
     expect(on.stats().checks).toBe(s.checks);
     expect(on.ctx.timeline.entries.filter((e) => e.kind.startsWith('observation'))).toHaveLength(s.checks);
@@ -129,21 +133,49 @@ describe('churn engine', () => {
     const { ctx } = fakeCtx({ violateAfterChecks: 5 });
     const s = await churn(ctx, params({ ops: 100, concurrency: 2, stopOnViolation: true }));
     expect(s.stoppedAt).toBeGreaterThanOrEqual(6);
-    expect(s.ops).toBeLessThan(20);
+    // Nothing starts after the failing check: only what was already under way then.
+    expect(s.ops).toBeLessThanOrEqual(s.stoppedAt! + 2);
   });
 
-  it('starts at most `rate` operations per second, and runs for a duration', async () => {
-    const { ctx } = fakeCtx();
-    const t0 = Date.now();
-    const s = await churn(ctx, params({ ops: 11, concurrency: 2, rate: 100 }));
-    expect(s.ops).toBe(11);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(100); // the 11th starts 100 ms after the first
-    const d = fakeCtx();
-    const t1 = Date.now();
-    const timed = await churn(d.ctx, params({ durationMs: 150, concurrency: 2 }));
-    expect(timed.ops).toBeGreaterThan(3);
-    expect(Date.now() - t1).toBeGreaterThanOrEqual(150);
-    expect(Date.now() - t1).toBeLessThan(1500);
+  describe('on a fake clock', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    /** Advances the fake clock a millisecond at a time until `p` settles. */
+    async function settle<T>(p: Promise<T>): Promise<T> {
+      let done = false;
+      p.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      while (!done) await vi.advanceTimersByTimeAsync(1);
+      return p;
+    }
+
+    it('starts at most `rate` operations per second', async () => {
+      vi.useFakeTimers();
+      const { ctx, log } = fakeCtx();
+      const s = await settle(churn(ctx, params({ ops: 11, concurrency: 2, rate: 100 })));
+      expect(s.ops).toBe(11);
+      const starts = log.filter((l) => l.what === 'start').map((l) => l.t - log[0]!.t);
+      expect(starts).toHaveLength(11);
+      starts.forEach((t, k) => expect(t, `op ${k}`).toBeGreaterThanOrEqual(k * 10));
+    });
+
+    it('runs for a duration, taking up no new operation after it', async () => {
+      vi.useFakeTimers();
+      const { ctx, log } = fakeCtx();
+      const t0 = performance.now();
+      const s = await settle(churn(ctx, params({ durationMs: 150, concurrency: 2 })));
+      expect(s.ops).toBeGreaterThan(3);
+      expect(s.durationMs).toBeGreaterThanOrEqual(150);
+      const starts = log.filter((l) => l.what === 'start');
+      expect(starts).toHaveLength(s.ops);
+      // An operation taken up before the end may still wait for a free concurrency slot: at most
+      // one fake operation (8 ms at most) longer.
+      for (const l of starts) expect(l.t - t0, `op ${l.index}`).toBeLessThan(150 + 8);
+      expect(Math.max(...starts.map((l) => l.t - t0))).toBeGreaterThanOrEqual(150 - 8);
+    });
   });
 
   it('one seed, one schedule, whatever the timing and the results', async () => {

@@ -74,7 +74,7 @@ describe('entries', () => {
     expect(existsSync(mine)).toBe(true);
   });
 
-  it('a lock serialises holders and is taken over from a dead owner', async () => {
+  it('a lock serialises holders, whichever comes first', async () => {
     const cache = freshCache();
     const order: string[] = [];
     const hold = (name: string, ms: number) =>
@@ -82,12 +82,22 @@ describe('entries', () => {
         order.push(`${name}+`);
         await new Promise((r) => setTimeout(r, ms));
         order.push(`${name}-`);
+        return name;
       });
-    await Promise.all([hold('a', 100), hold('b', 10)]);
-    expect(order).toEqual(['a+', 'a-', 'b+', 'b-']);
-    const deadPid = Number(execaSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout);
-    writeFileSync(join(cache, '.locks', 'w.lock'), String(deadPid));
+    expect(await Promise.all([hold('a', 100), hold('b', 10)])).toEqual(['a', 'b']);
+    // Either may win; the other enters only after the first has left.
+    const first = order[0]![0]!;
+    const second = first === 'a' ? 'b' : 'a';
+    expect(order).toEqual([`${first}+`, `${first}-`, `${second}+`, `${second}-`]);
+  });
+
+  it('a lock slot a power cut left empty counts as free', async () => {
+    const cache = freshCache();
+    mkdirSync(join(cache, '.locks', 'w'), { recursive: true });
+    writeFileSync(join(cache, '.locks', 'w', 'slot-3'), '');
     expect(await withLock(cache, 'w', undefined, async () => 'got it')).toBe('got it');
+    // Taken as slot 4, released as slot 5; the older slots are gone.
+    expect(readdirSync(join(cache, '.locks', 'w')).sort()).toEqual(['slot-4', 'slot-5']);
   });
 });
 
@@ -135,7 +145,9 @@ describe('resolvePlugins without network', () => {
     expect(e!.code).toBe('invalid-input');
   });
 
-  it.runIf(existsSync(join(SYSTEM_CNI_DIR, 'host-local')))('records the system plugins with their Debian version, without copying', async () => {
+  it('records the system plugins with their Debian version, without copying', async () => {
+    // scripts/setup.mjs installs containernetworking-plugins: its absence is a broken setup, not a skip.
+    expect(existsSync(join(SYSTEM_CNI_DIR, 'host-local')), `${SYSTEM_CNI_DIR}/host-local missing: run node scripts/setup.mjs`).toBe(true);
     const cache = freshCache();
     const r = await resolvePlugins('system', { cacheDir: cache });
     expect(r.dir).toBe(SYSTEM_CNI_DIR);

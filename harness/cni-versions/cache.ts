@@ -3,10 +3,11 @@
 // exists with a valid manifest: installs build in a `.tmp-*` directory and rename it into place.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FaultlineError, errorMessage } from '../errors.ts';
+import { type ProcessIdentity, isSameProcessAlive, readBootId, readStartTime } from '../util/procfs.ts';
 
 export type SourceKind = 'debian' | 'tarball' | 'dir' | 'system';
 
@@ -226,39 +227,121 @@ export function nameOf(m: Pick<Manifest, 'kind' | 'version'>): string {
 }
 
 /**
- * A lock between processes sharing the cache (two runs at once): a file created exclusively, holding
- * the owner's pid; a dead owner's lock is taken over.
+ * A lock between processes sharing the cache (two runs at once). The lock is a directory of numbered
+ * slot files, each made whole by link(2), which fails when the name exists: of everyone who tries to
+ * create slot n+1, exactly one succeeds. Whoever created the highest slot holds the lock while it lives
+ * and has not released it; releasing creates the next slot marked free. A dead holder (pid and start
+ * time gone, or another boot) is taken over by creating the next slot, so two waiters that both see the
+ * same dead holder cannot both proceed, however their steps interleave. Owners are processes: two
+ * callers in one process also wait for each other, since the holding process is alive.
  */
 export async function withLock<T>(cache: string, name: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  const dir = join(cache, '.locks');
+  if (!isEntryName(name)) throw new FaultlineError('internal', `'${name}' is not a valid lock name`);
+  const dir = join(cache, '.locks', name);
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${name}.lock`);
   const deadline = Date.now() + 15 * 60_000;
+  let slot: number;
   for (;;) {
     throwIfAborted(signal);
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+    const got = await tryTakeSlot(dir);
+    if (typeof got === 'number') {
+      slot = got;
       break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (!Number.isInteger(owner) || owner <= 0 || !pidAlive(owner)) {
-        // Empty (owner died between create and write) or dead owner: take it over.
-        const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-        if (owner > 0 || age > 5_000) await rm(path, { force: true });
-      }
-      if (Date.now() > deadline) {
-        throw new FaultlineError('environment', `timed out waiting for ${path} (held by pid ${owner})`);
-      }
-      await sleep(150, signal);
     }
+    if (Date.now() > deadline) {
+      throw new FaultlineError('environment', `timed out waiting for the lock ${dir} (held by pid ${got.holder?.pid ?? 'unknown'})`);
+    }
+    await sleep(150, signal);
   }
   try {
     return await fn();
   } finally {
-    await rm(path, { force: true });
+    await writeFile(join(dir, slotName(slot + 1)), FREE, { flag: 'wx' }).catch(() => undefined);
+  }
+}
+
+interface LockOwner extends ProcessIdentity {
+  bootId: string;
+}
+
+const SLOT_PREFIX = 'slot-';
+const FREE = 'free\n';
+const slotName = (n: number) => `${SLOT_PREFIX}${n}`;
+
+async function slotsIn(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const n of await readdir(dir)) {
+    if (!n.startsWith(SLOT_PREFIX)) continue;
+    const k = Number(n.slice(SLOT_PREFIX.length));
+    if (Number.isSafeInteger(k) && k > 0) out.push(k);
+  }
+  return out;
+}
+
+/** The live holder a slot names, undefined when the slot is free (released, or its owner is gone). */
+function liveHolder(text: string): LockOwner | undefined {
+  let o: Partial<LockOwner>;
+  try {
+    o = JSON.parse(text) as Partial<LockOwner>;
+  } catch {
+    return undefined; // `free`, or a file a power cut left empty
+  }
+  if (typeof o.pid !== 'number' || typeof o.startTime !== 'number' || typeof o.bootId !== 'string') return undefined;
+  const owner = { pid: o.pid, startTime: o.startTime, bootId: o.bootId };
+  return owner.bootId === readBootId() && isSameProcessAlive(owner) ? owner : undefined;
+}
+
+/** One attempt: the slot now held, or the live holder that keeps us waiting. */
+async function tryTakeSlot(dir: string): Promise<number | { holder?: LockOwner }> {
+  const slots = await slotsIn(dir);
+  const top = slots.length ? Math.max(...slots) : 0;
+  if (top > 0) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, slotName(top)), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}; // cleaned up under us: look again
+      throw e;
+    }
+    const holder = liveHolder(text);
+    if (holder) return { holder };
+  }
+  // Free or abandoned: create the next slot, whole, in one step.
+  const startTime = readStartTime(process.pid);
+  if (startTime === undefined) throw new FaultlineError('internal', 'cannot read this process start time from /proc');
+  const me: LockOwner = { pid: process.pid, startTime, bootId: readBootId() };
+  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${startTime}-${randomBytes(4).toString('hex')}`);
+  await writeFile(temp, JSON.stringify(me) + '\n');
+  const mine = top + 1;
+  try {
+    await link(temp, join(dir, slotName(mine)));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return {}; // someone else took it first
+    throw e;
+  } finally {
+    await rm(temp, { force: true });
+  }
+  // A slot below the highest is never the holder's: if a slot we read as the highest was cleaned up
+  // after someone went past it, our link may have re-created a low number. Step back then.
+  const after = await slotsIn(dir);
+  if (after.some((k) => k > mine)) {
+    await rm(join(dir, slotName(mine)), { force: true });
+    return {};
+  }
+  await cleanLockDir(dir, mine);
+  return mine;
+}
+
+/** Removes slots below the one held and the temp files of processes that are gone. */
+async function cleanLockDir(dir: string, held: number): Promise<void> {
+  for (const n of await readdir(dir)) {
+    const k = n.startsWith(SLOT_PREFIX) ? Number(n.slice(SLOT_PREFIX.length)) : NaN;
+    if (k < held) {
+      await rm(join(dir, n), { force: true });
+      continue;
+    }
+    const t = /^\.tmp-(\d+)-(\d+)-[0-9a-f]{8}$/.exec(n);
+    if (t && !isSameProcessAlive({ pid: Number(t[1]), startTime: Number(t[2]) })) await rm(join(dir, n), { force: true });
   }
 }
 

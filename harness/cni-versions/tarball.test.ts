@@ -98,6 +98,7 @@ describe('tarball source', () => {
     const tgz = buildTarball('ok', 'v1.4.0');
     publish('1.4.0', tgz);
     const progress: string[] = [];
+    const t0 = Date.now();
     const r = await resolvePlugins('1.4.0', { cacheDir, source: 'tarball', urlTemplate: template(), onProgress: (m) => progress.push(m) });
     const url = `${base}${tarPath('1.4.0')}`;
     expect(r).toMatchObject({ version: '1.4.0', source: `tarball:${url}`, dir: join(cacheDir, '1.4.0') });
@@ -107,7 +108,8 @@ describe('tarball source', () => {
     expect(JSON.parse(out).supportedVersions).toContain('1.0.0');
     const m = await readManifest(cacheDir, '1.4.0');
     expect(m).toMatchObject({ version: '1.4.0', kind: 'tarball', origin: { url, tarballSha256: sha(tgz) } });
-    expect(Date.parse(m!.installedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(m!.installedAt)).toBeGreaterThanOrEqual(t0);
+    expect(Date.parse(m!.installedAt)).toBeLessThanOrEqual(Date.now());
     expect(progress.some((p) => p.includes(url))).toBe(true);
     expect(entriesOf(cacheDir)).toEqual(['1.4.0']); // no temp dirs left
   });

@@ -1,6 +1,7 @@
 // Every file under testdata/bad/ says on its first line what `faultline validate` must report and
 // where: `# expect: <part of the message> @ <line>:<col>`; an optional second line
-// `# requires: <fault or assertion>, ...` skips it while those are not registered.
+// `# requires: <fault or assertion>, ...` names what it needs; a name that is not registered fails
+// the case (a renamed fault must not turn its cases into silent skips).
 // The real CLI must exit 2 with that message at file:line:col, print no stack trace, and create
 // nothing on the machine.
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { faults } from '../faults/index.ts';
 import { assertions } from '../assertions/index.ts';
 import { commands } from '../cli/commands/index.ts';
 import { validateCommand } from '../cli/commands/validate.ts';
+import { type HostSnapshot, hostLeftovers, hostSnapshot } from '../../testing/host.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const BAD = path.join(import.meta.dirname, 'testdata', 'bad');
@@ -39,17 +41,14 @@ const cases: Case[] = await Promise.all(
   }),
 );
 
-// What a run could leave behind: network namespaces, state dirs, the host's CNI dirs.
-async function machineState(stateDir: string): Promise<Record<string, string[]>> {
-  const netns = await execa('ip', ['netns', 'list'], { reject: false });
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : ['(absent)']);
-  return {
-    netns: netns.failed ? [`(ip netns list failed: ${netns.stderr})`] : netns.stdout.split('\n').filter(Boolean).sort(),
-    stateDir: list(stateDir),
-    varLibCni: list('/var/lib/cni'),
-    etcCni: list('/etc/cni/net.d'),
-    optCni: list('/opt/cni/bin'),
-  };
+// What a run could leave behind: its state dir (ours alone, compared whole), and anything in the
+// host's CNI dirs or netns named after these files (others may change those dirs meanwhile).
+async function stateDirListing(stateDir: string): Promise<string[]> {
+  return existsSync(stateDir) ? readdirSync(stateDir).sort() : ['(absent)'];
+}
+
+function requireRegistered(c: Case): void {
+  expect(c.missing, `${c.name} requires ${c.missing.join(', ')}, which no registered fault or assertion is called (renamed?)`).toEqual([]);
 }
 
 // The output must hold the expected message at file:line:col, and no stack trace.
@@ -63,12 +62,14 @@ function checkOutput(c: Case, file: string, output: string): void {
 }
 
 let stateDir: string;
-let before: Record<string, string[]>;
+let stateBefore: string[];
+let hostBefore: HostSnapshot;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(path.join(tmpdir(), 'faultline-state-'));
   process.env.FAULTLINE_STATE_DIR = stateDir;
-  before = await machineState(stateDir);
+  stateBefore = await stateDirListing(stateDir);
+  hostBefore = await hostSnapshot();
 });
 afterAll(async () => {
   delete process.env.FAULTLINE_STATE_DIR;
@@ -80,9 +81,14 @@ describe('bad scenario corpus', () => {
     expect(cases.length).toBeGreaterThanOrEqual(22);
   });
 
-  describe.skipIf(!validateWired)('through the CLI (node bin/faultline.js validate <file>)', () => {
+  it('the CLI has a validate command', () => {
+    expect(validateWired, `no 'validate' among the CLI commands: ${commands.map((x) => x.name).join(', ')}`).toBe(true);
+  });
+
+  describe('through the CLI (node bin/faultline.js validate <file>)', () => {
     for (const c of cases) {
-      it.skipIf(c.missing.length > 0)(`${c.name}: exit 2 with '${c.substring}' at ${c.line}:${c.column}`, async () => {
+      it(`${c.name}: exit 2 with '${c.substring}' at ${c.line}:${c.column}`, async () => {
+        requireRegistered(c);
         const r = await execa('node', ['bin/faultline.js', 'validate', c.rel], { cwd: REPO, reject: false, all: true, env: { FAULTLINE_STATE_DIR: stateDir }, timeout: 60_000 });
         expect(r.exitCode, r.all).toBe(2);
         checkOutput(c, c.rel, r.all ?? '');
@@ -92,7 +98,8 @@ describe('bad scenario corpus', () => {
 
   describe('through validateCommand.run', () => {
     for (const c of cases) {
-      it.skipIf(c.missing.length > 0)(`${c.name}: exit 2 with '${c.substring}' at ${c.line}:${c.column}`, async () => {
+      it(`${c.name}: exit 2 with '${c.substring}' at ${c.line}:${c.column}`, async () => {
+        requireRegistered(c);
         const lines: string[] = [];
         const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), signal: new AbortController().signal };
         const file = path.join(BAD, c.name);
@@ -102,7 +109,9 @@ describe('bad scenario corpus', () => {
     }
   });
 
-  it('left nothing on the machine (namespaces, state dir, host CNI dirs)', async () => {
-    expect(await machineState(stateDir)).toEqual(before);
+  it('left nothing on the machine (state dir, host CNI dirs, namespaces)', async () => {
+    expect(await stateDirListing(stateDir)).toEqual(stateBefore);
+    const marks = cases.map((c) => c.name.replace(/\.ya?ml$/, ''));
+    expect(hostLeftovers(hostBefore, await hostSnapshot(), marks)).toEqual([]);
   });
 });

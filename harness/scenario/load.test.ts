@@ -10,8 +10,13 @@ import { pathProblem } from './refs.ts';
 import { expandMatrix } from './matrix.ts';
 
 const GOOD = path.join(import.meta.dirname, 'testdata', 'good');
-const hasFault = (name: string) => faults.some((f) => f.name === name);
-const hasAssertion = (name: string) => assertions.some((a) => a.name === name);
+/** A test about a fault or assertion fails (never skips) when it is not registered: renamed or gone. */
+function requireFault(name: string): void {
+  expect(faults.map((f) => f.name), `fault '${name}' is not registered`).toContain(name);
+}
+function requireAssertion(name: string): void {
+  expect(assertions.map((a) => a.name), `assertion '${name}' is not registered`).toContain(name);
+}
 
 let root: string; // a repository with a few profiles
 let work: string;
@@ -67,7 +72,9 @@ describe('loadScenario: good files', () => {
     ]);
   });
 
-  it.skipIf(!hasFault('hard-reboot') || !hasAssertion('no-leaked-reservations'))('loads a fixture with hard-reboot steps and an expected failure', async () => {
+  it('loads a fixture with hard-reboot steps and an expected failure', async () => {
+    requireFault('hard-reboot');
+    requireAssertion('no-leaked-reservations');
     const sc = await loadScenario(path.join(GOOD, 'hard-reboot-leak.yaml'), { repoRoot: root });
     expect(sc.steps).toEqual([{ kind: 'hard-reboot', params: expect.objectContaining({ node: 'node-1', repeat: 2 }) }]);
     expect(expandMatrix(sc)[0]!.expectation).toMatchObject({ outcome: 'fail', failing: ['no-leaked-reservations'] });
@@ -217,19 +224,22 @@ describe('loadScenario: references', () => {
     expect(pathProblem('/a/..b/c')).toBeUndefined();
   });
 
-  it.skipIf(!hasFault('hard-reboot'))('reports an unknown node of a hard-reboot step once, at its value', () => {
+  it('reports an unknown node of a hard-reboot step once, at its value', () => {
+    requireFault('hard-reboot');
     const text = `${HEAD}cluster:\n  nodes: 2\n  stack: {profile: harvester/v1.4.3}\nsteps:\n  - hard-reboot:\n      node: node-3\n`;
     expect(problems(text)).toEqual(['8:13 steps.0.hard-reboot.node: expected a node of this cluster (node-1..node-2), found "node-3"']);
   });
 
-  it.skipIf(!hasAssertion('no-leaked-reservations'))('resolves expect.failing against assertion names, custom names included', () => {
+  it('resolves expect.failing against assertion names, custom names included', () => {
+    requireAssertion('no-leaked-reservations');
     const text = `${HEAD}expect:\n  - outcome: fail\n    failing: [custom]\ncluster:\n  stack: {profile: harvester/v1.4.3}\nassertions:\n  - no-leaked-reservations: {}\n    name: custom\n  - no-leaked-reservations: {}\n  - no-leaked-reservations: {}\n`;
     expect(problems(text)).toEqual([
       "12:5 assertions.2: a check named 'no-leaked-reservations' already exists (assertions.1); give one of them a distinct 'name'",
     ]);
   });
 
-  it.skipIf(!hasAssertion('stale-state-cleared-on-boot'))('checks path parameters of assertions', () => {
+  it('checks path parameters of assertions', () => {
+    requireAssertion('stale-state-cleared-on-boot');
     const base = `${HEAD}cluster:\n  stack: {profile: harvester/v1.4.3}\nassertions:\n  - stale-state-cleared-on-boot:\n      path: `;
     expect(problems(`${base}/var/../../etc\n`)).toEqual(['7:13 assertions.0.stale-state-cleared-on-boot.path: path escapes the node root: "/var/../../etc" has a \'..\' segment']);
     expect(problems(`${base}var/lib\n`)[0]).toMatch(/^7:13 .*expected an absolute path inside the node root/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRun, type Run } from '../../ledger/ledger.ts';
 import { LocalBackend } from './local-backend.ts';
 import type { LocalCluster } from './local-cluster.ts';
-import { useTempStateDir } from '../../../testing/host.ts';
+import { eventually, useTempStateDir } from '../../../testing/host.ts';
 
 describe('exec agent (through LocalNode.exec)', () => {
   let run: Run;
@@ -59,8 +59,10 @@ describe('exec agent (through LocalNode.exec)', () => {
 
   it('answers commands cut by a power loss as killed, and works again after power on', async () => {
     const node = cluster.nodes[0]!;
-    const pending = node.exec(['sleep', '30']);
-    await new Promise((r) => setTimeout(r, 200));
+    // The command says when it runs; the power goes off only then.
+    const pending = node.exec(['sh', '-c', 'touch /run/exec-agent-started; exec sleep 30']);
+    const started = await eventually(async () => (await node.exec(['test', '-e', '/run/exec-agent-started'])).exitCode === 0, 30_000);
+    expect(started, 'the command never started').toBe(true);
     await node.powerOff();
     expect(await pending).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
     await node.powerOn();

@@ -101,7 +101,8 @@ describe('doctorCommand', () => {
     expect(a.lines.at(-1)).toMatch(/required prerequisite\(s\) missing/);
   });
 
-  it.runIf(process.getuid?.() === 0)('exits 0 when everything required is there', async () => {
+  it('as root: exits 0 when everything required is there', async (ctx) => {
+    ctx.skip(process.getuid?.() !== 0, 'needs root: faultline requires it, so doctor cannot pass without it');
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
     // One line per check: node, each of the local backend's own checks, and 6 more (cni-plugins ... docker-engine).

@@ -1,8 +1,7 @@
 // The runtime with the real plugins (Debian's containernetworking-plugins in /usr/lib/cni) inside a
 // throwaway node (mount+net+uts namespaces). Needs root. The host's /var/lib/cni, /etc/cni,
-// /opt/cni and `ip netns` are checked before and after.
-import { execaSync } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// /opt/cni and `ip netns` must carry none of the names these tests use afterwards.
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,38 +9,30 @@ import { CniRuntime, parseConfList } from './cni-runtime.ts';
 import { CniPluginError, CniRuntimeError } from './errors.ts';
 import { loadRuntimeProfile } from '../../profiles/runtime-profile.ts';
 import { createSandboxNode, type SandboxNode } from '../../../testing/sandbox-node.ts';
+import { type HostSnapshot, hostLeftovers, hostSnapshot } from '../../../testing/host.ts';
 import type { RuntimeProfile } from '../../model/profile.ts';
 import type { InvokeRequest } from './types.ts';
 import type { NetworkConfigList, RuntimeConf } from '../../model/cni.ts';
 
-const HOST_PATHS = ['/var/lib/cni', '/etc/cni', '/opt/cni'];
-
-function hostState(): string {
-  const walk = (p: string): string[] => {
-    if (!existsSync(p)) return [`${p}: absent`];
-    const st = statSync(p);
-    if (!st.isDirectory()) return [`${p}: ${st.size} ${st.mtimeMs}`];
-    return [`${p}/: ${st.mtimeMs}`, ...readdirSync(p).sort().flatMap((n) => walk(path.join(p, n)))];
-  };
-  const netns = execaSync('ip', ['netns', 'list']).stdout;
-  return [...HOST_PATHS.flatMap(walk), `netns: ${netns}`].join('\n');
-}
+// Names only these tests use (networks, bridges, container ids, pod netns): none may reach the host.
+const marks = new Set<string>();
+const mark = (name: string) => (marks.add(name), name);
 
 let node: SandboxNode;
-let hostBefore: string;
+let hostBefore: HostSnapshot;
 const profiles: Record<string, RuntimeProfile> = {};
 const commands: string[] = [];
 
 beforeAll(async () => {
-  hostBefore = hostState();
+  hostBefore = await hostSnapshot();
   for (const n of ['libcni-1.1', 'libcni-1.2']) profiles[n] = await loadRuntimeProfile(n);
   node = await createSandboxNode();
 });
 
 afterAll(async () => {
   await node?.destroy();
-  expect(hostState()).toBe(hostBefore);
-  expect(execaSync('ip', ['netns', 'list']).stdout).not.toMatch(/faultline|pod-/);
+  expect(marks.size).toBeGreaterThan(0);
+  expect(hostLeftovers(hostBefore, await hostSnapshot(), [...marks])).toEqual([]);
 });
 
 function runtime(profile: string): CniRuntime {
@@ -54,6 +45,8 @@ function runtime(profile: string): CniRuntime {
 
 /** bridge + host-local + portmap, like a Canal/flannel-style chain, on its own bridge and subnet. */
 function conflist(name: string, cniVersion: string, subnet: string, bridge: string): NetworkConfigList {
+  mark(name);
+  mark(bridge);
   return parseConfList(
     JSON.stringify(
       {
@@ -72,7 +65,8 @@ function conflist(name: string, cniVersion: string, subnet: string, bridge: stri
 
 let podSeq = 0;
 async function pod(containerId: string): Promise<RuntimeConf> {
-  const netns = await node.addPodNetns(`pod-${++podSeq}`);
+  mark(containerId);
+  const netns = await node.addPodNetns(mark(`pod-${++podSeq}`));
   return { containerId, netns, ifName: 'eth0', args: [['IgnoreUnknown', '1'], ['K8S_POD_NAME', containerId]] };
 }
 

@@ -3,8 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchJobs, type BenchJobsResult } from './jobs.ts';
 import { useTempStateDir } from '../testing/host.ts';
+import { networkSkipReason, titled } from '../testing/network.ts';
 
-describe('benchJobs', () => {
+const offline = await networkSkipReason('benchJobs', ['1.1.1', 'sid']);
+
+describe.skipIf(offline)(titled('benchJobs', offline), () => {
   let state: { restore: () => Promise<void> };
   let r: BenchJobsResult;
   const progress: string[] = [];

@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
+import { networkSkipReason, titled } from '../testing/network.ts';
 
-describe('scenario cni-version-compat', () => {
+const offline = await networkSkipReason('cni-version-compat', ['0.9.0']);
+
+describe.skipIf(offline)(titled('scenario cni-version-compat', offline), () => {
   const run = scenarioRun(['scenarios/cni-version-compat.yaml']);
 
   const cell = (conf: string) => run.report.cells.find((c) => c.matrix.conf === conf)!;

@@ -11,6 +11,7 @@ import { cellSlug, planCells, type CellPlan } from '../runner/cell.ts';
 import type { CellReport } from '../model/report.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
 import { useTempStateDir } from '../../testing/host.ts';
+import { networkSkipReason, titled } from '../../testing/network.ts';
 
 const head = (name: string, stack: string, cluster = '') => `
 name: ${name}
@@ -122,7 +123,9 @@ steps:
 `,
 };
 
-describe('CNI faults and checks on real plugins', () => {
+const offline = await networkSkipReason('cni-faults', ['1.1.1', 'sid']);
+
+describe.skipIf(offline)(titled('CNI faults and checks on real plugins', offline), () => {
   let state: { restore: () => Promise<void> };
   let out: string;
   const cells = new Map<string, CellReport>();

@@ -4,8 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 import type { CellReport } from '../harness/model/report.ts';
+import { networkSkipReason, titled } from '../testing/network.ts';
 
-describe('scenario hard-reboot-gc', () => {
+const offline = await networkSkipReason('hard-reboot-gc', ['sid']);
+
+describe.skipIf(offline)(titled('scenario hard-reboot-gc', offline), () => {
   const run = scenarioRun(['scenarios/hard-reboot-gc.yaml']);
 
   const cell = (v: string): CellReport => run.report.cells.find((c) => c.matrix.harvester === v)!;

@@ -8,8 +8,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scenarioRun, expectNothingLeft } from '../testing/scenario-run.ts';
 import type { CellReport } from '../harness/model/report.ts';
+import { networkSkipReason, titled } from '../testing/network.ts';
 
-describe('scenarios libcni-empty-cache-del and its 0.3.1 variant', () => {
+const offline = await networkSkipReason('libcni-empty-cache-del', ['1.1.1', 'sid']);
+
+describe.skipIf(offline)(titled('scenarios libcni-empty-cache-del and its 0.3.1 variant', offline), () => {
   const run = scenarioRun(['scenarios/libcni-empty-cache-del.yaml', 'scenarios/libcni-empty-cache-del-0.3.1.yaml', '--jobs', '2']);
 
   const cell = (scenario: string, m: Record<string, string>): CellReport => {
