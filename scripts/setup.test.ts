@@ -43,6 +43,7 @@ function project() {
         NPM_LOG: log,
         ESBUILD: join(REPO_ROOT, 'node_modules', 'esbuild'),
         FAULTLINE_SKIP_SYSTEM_SETUP: '1',
+        FAULTLINE_SKIP_COMPONENTS: '1',
         ...extra,
       },
     });
