@@ -154,13 +154,28 @@ export function evidenceText(a: AssertionResult, indent = ''): string[] {
   return lines;
 }
 
+/** The cell's runtime as a person reads it: "containerd-1.6: containerd 1.6.20~ds1, libcni 1.1.2 (debian:...)". */
+export function runtimeText(cell: CellReport): string {
+  const s = cell.stack;
+  if (!s) return '';
+  if (!s.containerd) return `${s.runtime} (faultline's libcni model)`;
+  return `${s.runtime}: containerd ${s.containerd.version}, libcni ${s.containerd.libcni} (${s.containerd.source})`;
+}
+
+/** The runtime in a table cell: "containerd 1.6.20~ds1 (libcni 1.1.2)" or "libcni-1.1 (model)". */
+export function runtimeShort(cell: CellReport): string {
+  const s = cell.stack;
+  if (!s) return '';
+  return s.containerd ? `containerd ${s.containerd.version} (libcni ${s.containerd.libcni})` : `${s.runtime} (model)`;
+}
+
 /** Stack facts as label/value pairs: profile, plugins, runtime, conflist version, substitutions. */
 export function stackFacts(cell: CellReport): [string, string][] {
   const s = cell.stack;
   if (!s) return [];
   const out: [string, string][] = [['profile', s.profile]];
   if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source})` : ''}`]);
-  out.push(['runtime', s.runtime]);
+  out.push(['runtime', runtimeText(cell)]);
   if (s.conflistCniVersion) out.push(['conflist cniVersion', s.conflistCniVersion]);
   for (const sub of s.substitutions ?? []) out.push(['substitution', `${sub.plugin} → ${sub.standIn}: ${sub.why}`]);
   return out;

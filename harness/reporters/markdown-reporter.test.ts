@@ -34,13 +34,22 @@ describe('MarkdownReporter', () => {
     const md = renderMarkdown(makeRunReport());
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Scenario') && !l.startsWith('| ---'));
     expect(rows).toEqual([
-      '| harvester-reboot-ipam-leak | harvester=v1.4.3 | passed | 4.3s |',
-      '| harvester-reboot-ipam-leak | harvester=v1.4.2 | xfail | 4.4s |',
-      '| harvester-reboot-ipam-leak | harvester=v1.4.1 | **XPASS** | 4.0s |',
-      '| libcni-empty-cache-del | runtime=libcni-1.2, cni=1.1.1 | **FAILED** | 2.8s |',
-      '| libcni-empty-cache-del | runtime=libcni-1.1, cni=1.1.1 | **ERROR** | 180ms |',
+      '| harvester-reboot-ipam-leak | harvester=v1.4.3 | libcni-1.1 (model) | passed | 4.3s |',
+      '| harvester-reboot-ipam-leak | harvester=v1.4.2 | libcni-1.1 (model) | xfail | 4.4s |',
+      '| harvester-reboot-ipam-leak | harvester=v1.4.1 | libcni-1.1 (model) | **XPASS** | 4.0s |',
+      '| libcni-empty-cache-del | runtime=libcni-1.2, cni=1.1.1 | libcni-1.2 (model) | **FAILED** | 2.8s |',
+      '| libcni-empty-cache-del | runtime=libcni-1.1, cni=1.1.1 | libcni-1.1 (model) | **ERROR** | 180ms |',
     ]);
     expect(md).not.toMatch(/\p{Extended_Pictographic}/u);
+  });
+
+  it('names a real runtime by its version and the libcni it was built with, in the table and the stack', () => {
+    const report = makeRunReport();
+    const c = report.cells[3]!;
+    c.stack = { ...c.stack, runtime: 'containerd-1.6', containerd: { version: '1.6.20~ds1', libcni: '1.1.2', source: 'debian:bookworm containerd=1.6.20~ds1-1+deb12u3', sha256: { containerd: 'ab'.repeat(32) }, criApi: 'debian:sid golang-k8s-cri-api-dev=0.36.4-1' } };
+    const md = renderMarkdown(report);
+    expect(md).toContain('| libcni-empty-cache-del | runtime=libcni-1.2, cni=1.1.1 | containerd 1.6.20~ds1 (libcni 1.1.2) | **FAILED** | 2.8s |');
+    expect(md).toContain('- runtime: containerd-1.6: containerd 1.6.20~ds1, libcni 1.1.2 (debian:bookworm containerd=1.6.20~ds1-1+deb12u3)');
   });
 
   it('shows failing and unknown assertions with their evidence: files, links, error strings', () => {

@@ -6,7 +6,7 @@ import type { CellReport, RunReport } from '../model/report.ts';
 import type { Reporter } from './types.ts';
 import {
   evidenceDetails, expectedFailures, failedSteps, stepDetails, formatDuration, formatMatrix, headline, isAsExpected, isLoud,
-  outcomeLabel, reportedAssertions, stackFacts, visible,
+  outcomeLabel, reportedAssertions, runtimeShort, stackFacts, visible,
 } from './format.ts';
 import { resolveOutDir, writeReportFile } from './write-file.ts';
 
@@ -132,9 +132,9 @@ export function renderMarkdown(report: RunReport, options: { maxEvidence?: numbe
     '',
   ];
   if (report.cells.length) {
-    lines.push('| Scenario | Matrix | Outcome | Duration |', '| --- | --- | --- | ---: |');
+    lines.push('| Scenario | Matrix | Runtime | Outcome | Duration |', '| --- | --- | --- | --- | ---: |');
     for (const c of report.cells) {
-      lines.push(`| ${mdText(c.scenario)} | ${mdText(formatMatrix(c.matrix))} | ${mdOutcome(c)} | ${formatDuration(c.durationMs)} |`);
+      lines.push(`| ${mdText(c.scenario)} | ${mdText(formatMatrix(c.matrix))} | ${mdText(runtimeShort(c))} | ${mdOutcome(c)} | ${formatDuration(c.durationMs)} |`);
     }
     lines.push('');
   }
