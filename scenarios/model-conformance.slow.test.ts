@@ -1,0 +1,72 @@
+// The model earns trust by agreeing with the real thing: every scenario cell that runs on a real
+// containerd also runs on faultline's libcni model of the same libcni generation (containerd-1.6 ↔
+// libcni-1.1, containerd-2.1 ↔ libcni-1.3, per profiles/runtime/containerd/*.yaml), and both must
+// give the same verdict for every assertion. A difference is a bug of the model (fix it) or a limit
+// documented in the model's runtime profile.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadScenarios } from '../harness/scenario/load.ts';
+import { planCells, type CellPlan } from '../harness/runner/cell.ts';
+import { runCells } from '../harness/runner/run.ts';
+import { loadContainerdRelease } from '../harness/components/containerd.ts';
+import type { CellReport } from '../harness/model/report.ts';
+import { registryEnv } from '../testing/run-env.ts';
+import { useTempStateDir } from '../testing/host.ts';
+import { REPO_ROOT } from '../harness/version.ts';
+
+/** Each real-runtime cell of the scenarios, and its twin on the model of the same libcni generation. */
+async function pairs(): Promise<{ real: CellPlan; model: CellPlan }[]> {
+  const scenarios = await loadScenarios([path.join(REPO_ROOT, 'scenarios')]);
+  const out: { real: CellPlan; model: CellPlan }[] = [];
+  for (const plan of planCells(scenarios)) {
+    const runtime = plan.stack.runtime;
+    if (!runtime?.startsWith('containerd-') || runtime.startsWith('containerd-dir:')) continue;
+    const { model } = await loadContainerdRelease(runtime);
+    out.push({ real: plan, model: { ...plan, id: `${plan.id} (model ${model})`, stack: { ...plan.stack, runtime: model } } });
+  }
+  return out.map((p, i) => ({ real: { ...p.real, index: 2 * i }, model: { ...p.model, index: 2 * i + 1 } }));
+}
+
+describe('the libcni model agrees with the real containerd of the same libcni generation', () => {
+  let state: { restore: () => Promise<void> };
+  let out: string;
+  let cases: { real: CellPlan; model: CellPlan }[] = [];
+  const reports = new Map<string, CellReport>();
+
+  beforeAll(async () => {
+    state = await useTempStateDir();
+    out = await mkdtemp(path.join(os.tmpdir(), 'fl-conformance-'));
+    cases = await pairs();
+    const report = await runCells({ cells: cases.flatMap((c) => [c.real, c.model]), jobs: 2, out, reporters: [], signal: new AbortController().signal, seed: 11, ...registryEnv() });
+    for (const c of report.cells) reports.set(c.id, c);
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+    await state?.restore();
+  });
+
+  it('covers the scenarios that run on both (libcni-empty-cache-del, its 0.3.1 variant, power-cut-lost-cache, harvester-hard-reboot-ip-leak)', () => {
+    expect([...new Set(cases.map((c) => c.real.scenario.name))].sort()).toEqual(['harvester-hard-reboot-ip-leak', 'libcni-empty-cache-del', 'libcni-empty-cache-del-0-3-1', 'power-cut-lost-cache']);
+    expect(cases.length).toBe(16);
+  });
+
+  it('gives the same verdict for every assertion of every cell, and the same outcome', () => {
+    const differences: string[] = [];
+    for (const { real, model } of cases) {
+      const r = reports.get(real.id)!;
+      const m = reports.get(model.id)!;
+      expect(r.error, `${real.id}: ${r.error?.message}`).toBeUndefined();
+      expect(m.error, `${model.id}: ${m.error?.message}`).toBeUndefined();
+      const verdicts = (c: CellReport) => Object.fromEntries(c.assertions.map((a) => [`${a.phase}:${a.name}`, a.status]));
+      const rv = verdicts(r);
+      const mv = verdicts(m);
+      for (const k of new Set([...Object.keys(rv), ...Object.keys(mv)])) {
+        if (rv[k] !== mv[k]) differences.push(`${real.id}: ${k} is ${rv[k]} on ${real.stack.runtime} but ${mv[k]} on ${model.stack.runtime}`);
+      }
+      if (r.outcome !== m.outcome) differences.push(`${real.id}: outcome ${r.outcome} on ${real.stack.runtime}, ${m.outcome} on ${model.stack.runtime}`);
+    }
+    expect(differences).toEqual([]);
+  });
+});
