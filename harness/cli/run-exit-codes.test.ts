@@ -23,7 +23,7 @@ describe('faultline run exit codes', () => {
   it('exits 2 for a usage error', async () => {
     const r = await faultline(['run', 'scenarios/harvester-hard-reboot-ip-leak.yaml', '--jobs', 'zero']);
     expect(r.exitCode).toBe(2);
-    expect(r.all).toContain('Expected the `--jobs` option to be an integer >= 1, got `zero`');
+    expect(r.all).toContain('Expected the `--jobs` option to be a decimal integer from 1 to 1024, got `zero`');
   });
 });
 

@@ -9,16 +9,13 @@ import { allReapers, getBackend } from '../../backends/index.ts';
 import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
 import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
+import { decimalFlag } from '../flags.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { RunReport } from '../../model/report.ts';
 import { shrinkCell, type ShrinkOutcome } from '../../shrink/shrink.ts';
 
-function intFlag(name: string, raw: unknown, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new FaultlineError('usage', `Expected the \`--${name}\` option to be an integer >= ${min}, got \`${String(raw)}\``);
-  return n;
-}
+/** Most cells run at once; more would only queue behind the machine's cores. */
+export const MAX_JOBS = 1024;
 
 export const runCommand: Command = {
   name: 'run',
@@ -48,9 +45,9 @@ export const runCommand: Command = {
   },
   async run(values, positionals, io) {
     if (!positionals.length) throw new FaultlineError('usage', 'name at least one scenario file or directory, e.g. faultline run scenarios/');
-    const jobs = intFlag('jobs', values.jobs, 1);
-    const seed = intFlag('seed', values.seed, 0);
-    const shrinkRuns = intFlag('shrink-runs', values['shrink-runs'], 1);
+    const jobs = decimalFlag('jobs', values.jobs, 1, MAX_JOBS);
+    const seed = decimalFlag('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
+    const shrinkRuns = decimalFlag('shrink-runs', values['shrink-runs'], 1, 10_000);
     if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
     const backend = typeof values.backend === 'string' ? values.backend : undefined;
     if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error, before any loading
