@@ -16,7 +16,7 @@ import type { Problem, Ref, Schema } from '../schema/dsl.ts';
 import type { CheckSpec, LocatedMessage, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
 import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from './schema.ts';
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
-import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
+import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
 import yaml from 'js-yaml';
 
@@ -37,18 +37,21 @@ export interface LoadOptions {
   repoRoot?: string;
   /** The backend every cell will run on (--backend), instead of each scenario's cluster.backend. */
   backend?: string;
+  /** Most cells a scenario's matrix may have (--max-cells); default DEFAULT_MAX_CELLS. */
+  maxCells?: number;
 }
 
 /** What validation needs beyond the file: the profiles, and the backend override if any. */
 interface LoadContext {
   catalog: ProfileCatalog;
   backendOverride?: string;
+  maxCells: number;
   /** The backend whose node names and file roots a scenario's references are checked against. */
   backend: Pick<Backend, 'nodeNames' | 'fileRoots'>;
 }
 
 function loadContext(opts: LoadOptions): Omit<LoadContext, 'backend'> {
-  return { catalog: new ProfileCatalog(opts.repoRoot ?? REPO_ROOT), ...(opts.backend ? { backendOverride: opts.backend } : {}) };
+  return { catalog: new ProfileCatalog(opts.repoRoot ?? REPO_ROOT), maxCells: opts.maxCells ?? DEFAULT_MAX_CELLS, ...(opts.backend ? { backendOverride: opts.backend } : {}) };
 }
 
 /** The backend a scenario runs on; a planned one is reported elsewhere, so check against local's. */
@@ -181,10 +184,19 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
     ...(doc.invariants ?? []).map((c, index) => ({ ...c, list: 'invariants' as const, index })),
     ...(doc.assertions ?? []).map((c, index) => ({ ...c, list: 'assertions' as const, index })),
   ];
-  checkMatrix(doc, checks, problems);
+  // The checks that go through every cell run only on a matrix of allowed size: the product is
+  // computed first, the cells never built when it is too big.
+  const cells = cellCount(doc.matrix ?? {});
+  const expandable = cells <= lc.maxCells;
+  if (!expandable) {
+    const sizes = Object.values(doc.matrix ?? {}).map((v) => v.length);
+    const product = sizes.length > 12 ? `${sizes.slice(0, 12).join(' x ')} x ...` : sizes.join(' x ');
+    problems.push({ path: ['matrix'], atKey: true, message: `the matrix has ${formatCellCount(cells)} cells (${sizes.length} dimensions: ${product}); at most ${lc.maxCells} are allowed (raise the limit with --max-cells N)` });
+  }
+  checkMatrix(doc, checks, problems, expandable);
   checkCluster(doc, problems, lc);
-  checkReferences(doc, checks, problems, lc);
-  checkStack(doc, lc.catalog, problems);
+  checkReferences(doc, checks, problems, lc, expandable);
+  if (expandable) checkStack(doc, lc.catalog, problems);
   return problems;
 }
 
@@ -194,7 +206,7 @@ type StackField = (typeof STACK_FIELDS)[number];
 const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
 
 // Placeholders, dimension use, expectations and the checks they name.
-function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[]): void {
+function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], expandable: boolean): void {
   const matrix = doc.matrix ?? {};
   const dims = Object.keys(matrix);
   const stack = doc.cluster.stack as Record<StackField, string | undefined>;
@@ -247,7 +259,7 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
   }
 
   // Each cell must have at most one expectation; report each conflicting pair once.
-  if (expect.length > 1) {
+  if (expect.length > 1 && expandable) {
     const reported = new Set<string>();
     for (const values of combinations(matrix)) {
       const m = matchingExpectations(expect, values);
@@ -291,13 +303,13 @@ function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): v
 }
 
 // Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
-function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext): void {
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext, expandable: boolean): void {
   const nodeNames = lc.backend.nodeNames(doc.cluster.nodes);
   const refCtx = { nodeNames, roots: lc.backend.fileRoots };
   const workloads = doc.workload ?? [];
   const workloadNames: string[] = [];
   const workloadSizes: Record<string, number> = {};
-  const profiles = profileNetworks(doc, lc.catalog);
+  const profiles = expandable ? profileNetworks(doc, lc.catalog) : undefined;
 
   workloads.forEach((w, i) => {
     const first = workloadNames.indexOf(w.name);
