@@ -91,7 +91,8 @@ export interface Refusal {
 export async function refusal(args: string[], env: Record<string, string> = {}): Promise<Refusal> {
   const state = await tempDir('fl-refusal-state-');
   try {
-    const r = await faultline(args, { ...env, FAULTLINE_STATE_DIR: state.dir });
+    // The timeout only ends a hang (the test then fails on the exit code); it measures nothing.
+    const r = await execa('node', [BIN, ...args], { reject: false, all: true, env: { ...env, FAULTLINE_STATE_DIR: state.dir, NO_COLOR: '1' }, cwd: REPO_ROOT, timeout: 60_000 });
     const runsDir = path.join(state.dir, 'runs');
     const runs = await readdir(runsDir).catch(() => undefined);
     return { exitCode: r.exitCode, output: r.all ?? '', runs: runs ?? [], runsDirCreated: runs !== undefined };

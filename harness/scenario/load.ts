@@ -1,7 +1,8 @@
 // Loads scenario files: YAML with positions, the schema, then the checks the schema cannot express
 // (matrix use, CIDR arithmetic, node and path references, stack profiles). Every problem of a file
 // is reported at once, each at file:line:col with the key path, what was expected and what was found.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
@@ -100,6 +101,7 @@ export function duplicateNames(scenarios: readonly Scenario[]): { location: Loca
 }
 
 const SKIPPED_DIRS = new Set(['testdata', 'node_modules']);
+const SCENARIO_NAME = /\.ya?ml$/;
 
 /** Scenario files under the given paths, in the order given, each directory's files sorted. */
 export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise<string[]> {
@@ -111,7 +113,7 @@ export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIPPED_DIRS.has(e.name) && !e.name.startsWith('.')) files.push(...(await walk(p)));
-      } else if (e.isFile() && /\.ya?ml$/.test(e.name)) files.push(p);
+      } else if (SCENARIO_NAME.test(e.name)) files.push(p); // the loader refuses what is not a regular file
     }
     return files;
   };
@@ -122,24 +124,57 @@ export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise
     } catch {
       throw new FaultlineError('usage', `no such file or directory: ${p}`);
     }
-    for (const f of st.isDirectory() ? await walk(p) : [p]) if (!out.includes(f)) out.push(f);
+    // A directory named like a scenario file was meant as one: the loader refuses it by its type.
+    const searched = st.isDirectory() && !SCENARIO_NAME.test(path.basename(p));
+    for (const f of searched ? await walk(p) : [p]) if (!out.includes(f)) out.push(f);
   }
   return out;
 }
 
 async function loadWith(file: string, lc: Omit<LoadContext, 'backend'>): Promise<Scenario> {
-  let text: string;
+  return parseScenarioWith(await readScenarioFile(file), file, lc);
+}
+
+/** What a path is, for messages: "a FIFO (named pipe)". */
+function fileType(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * A scenario file's text. Only a regular file is read, judged by its type before reading (a FIFO
+ * would wait for a writer for ever, a device never ends), and never more than MAX_SCENARIO_BYTES.
+ */
+export async function readScenarioFile(file: string): Promise<string> {
+  const refuse = (message: string) => new InvalidInputError([{ location: { file }, message }]);
+  const judge = (st: Stats) => {
+    if (!st.isFile()) return refuse(`expected a scenario file (a regular YAML file), found ${fileType(st)}`);
+    if (st.size > MAX_SCENARIO_BYTES) return refuse(`the file has ${st.size} bytes; scenario files are limited to 1 MiB (${MAX_SCENARIO_BYTES} bytes)`);
+    return undefined;
+  };
+  let fh;
   try {
-    const st = await stat(file);
-    if (st.size > MAX_SCENARIO_BYTES) {
-      throw new InvalidInputError([{ location: { file }, message: `the file has ${st.size} bytes; scenario files are limited to 1 MiB (${MAX_SCENARIO_BYTES} bytes)` }]);
-    }
-    text = await readFile(file, 'utf8');
+    const before = judge(await stat(file));
+    if (before) throw before;
+    // Non-blocking, so that a file swapped for a FIFO meanwhile cannot block the open either.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const now = judge(await fh.stat());
+    if (now) throw now;
+    const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buf.length; length += n) n = (await fh.read(buf, length, buf.length - length, null)).bytesRead;
+    if (length > MAX_SCENARIO_BYTES) throw refuse(`the file grew past ${MAX_SCENARIO_BYTES} bytes while read; scenario files are limited to 1 MiB`);
+    return buf.subarray(0, length).toString('utf8');
   } catch (e) {
     if (e instanceof InvalidInputError) throw e;
-    throw new InvalidInputError([{ location: { file }, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+    throw refuse(`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    await fh?.close();
   }
-  return parseScenarioWith(text, file, lc);
 }
 
 /** Validates scenario text as if read from `file` (the loader's core, without the file system read). */
