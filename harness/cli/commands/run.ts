@@ -51,6 +51,7 @@ export const runCommand: Command = {
     const seed = decimalFlag('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
     const shrinkRuns = decimalFlag('shrink-runs', values['shrink-runs'], 1, 10_000);
     const limits = maxCellsFlag(values);
+    if (values.out === '') throw new FaultlineError('usage', 'Expected the `--out` option to be a directory path, got an empty string');
     if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
     const backend = typeof values.backend === 'string' ? values.backend : undefined;
     if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error, before any loading
