@@ -1,18 +1,24 @@
 // The exit code of `faultline run` tells CI what happened (DESIGN.md "CLI").
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { faultline, tempDir } from '../../testing/cli.ts';
 
 describe('faultline run exit codes', () => {
-  it('exits 2 for a bad input found only at run time, naming it, without a stack trace', async () => {
+  it.each([
+    ['a glob that matches nothing', 'glob-matches-nothing.yaml', '11:5', 'steps.0.truncate-file: glob /var/lib/cni/results/no-such-network-* matched no file on node-1'],
+    ['a missing file', 'missing-file.yaml', '12:5', 'steps.1.truncate-file: /var/lib/cni/no-such-file does not exist on node-1'],
+  ])('exits 2 for a bad input found only at run time (%s), naming the step at file:line:col, without a stack trace', async (_what, file, at, message) => {
     const out = await tempDir('fl-exit-');
     const state = await tempDir('fl-exit-state-');
     try {
-      const r = await faultline(['run', 'harness/cli/testdata/glob-matches-nothing.yaml', '--out', out.dir, '--reporter', 'json'], { FAULTLINE_STATE_DIR: state.dir });
+      const scenario = `harness/cli/testdata/${file}`;
+      const r = await faultline(['run', scenario, '--out', out.dir, '--reporter', 'json', '--reporter', 'console'], { FAULTLINE_STATE_DIR: state.dir });
       expect(r.exitCode, r.all).toBe(2);
-      const report = JSON.parse(await (await import('node:fs/promises')).readFile(`${out.dir}/report.json`, 'utf8'));
+      const report = JSON.parse(await readFile(`${out.dir}/report.json`, 'utf8'));
       expect(report.cells[0].outcome).toBe('error');
-      expect(report.cells[0].error).toMatchObject({ code: 'invalid-input' });
-      expect(report.cells[0].error.message).toContain('/var/lib/cni/results/no-such-network-*');
+      expect(report.cells[0].error).toMatchObject({ code: 'invalid-input', location: expect.stringMatching(new RegExp(`${file.replace('.', '\\.')}:${at}$`)) });
+      expect(report.cells[0].error.message).toContain(`${file}:${at}: ${message}`);
+      expect(r.all).toContain(`${file}:${at}: ${message}`); // the console reason names it too
       expect(r.all).not.toMatch(/\n\s+at /);
     } finally {
       await out.cleanup();

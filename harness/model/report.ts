@@ -29,7 +29,8 @@ export interface CellReport {
   };
   seed: number;
   durationMs: number;
-  error?: { message: string; code: string };
+  /** `location`: file:line:col of the scenario part that failed (a step), when known. */
+  error?: { message: string; code: string; location?: string };
   timeline: TimelineEntry[];
   /** Paths relative to the report dir. */
   artifacts: string[];

@@ -56,7 +56,7 @@ const cellShape: Shape = {
         substitutions: { keys: ['plugin', 'standIn', 'why'] },
       },
     },
-    error: { keys: ['message', 'code'] },
+    error: { keys: ['message', 'code', 'location'] },
     timeline: (entry) => entryShapes[(entry as { kind?: string })?.kind ?? ''],
   },
 };

@@ -19,7 +19,8 @@ import { getAssertion } from '../assertions/index.ts';
 import { asExpected, decideOutcome } from './outcome.ts';
 import { createRng } from '../util/rng.ts';
 import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
-import { FaultlineError, errorMessage } from '../errors.ts';
+import { FaultlineError, errorMessage, formatLocation } from '../errors.ts';
+import { locate, pathString } from '../schema/yaml.ts';
 import type { ResolvedStack } from '../model/profile.ts';
 
 export interface CellPlan {
@@ -159,7 +160,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         timeline.add({ kind: 'step', index: i, step: step.kind, detail, result: 'ok', durationMs: Date.now() - t0 });
       } catch (e) {
         timeline.add({ kind: 'step', index: i, step: step.kind, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
-        throw e;
+        throw locatedError(e, plan.scenario, ['steps', i, step.kind]);
       }
       await ctx.observe(`step ${i + 1}: ${step.kind}`);
       await ctx.checkInvariants(`step ${i + 1}: ${step.kind}`);
@@ -183,7 +184,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
   }
 
   const aborted = env.signal.aborted;
-  const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : errorMessage(harnessError)) : undefined;
+  const located = harnessError instanceof FaultlineError && harnessError.location ? `${formatLocation(harnessError.location)}: ` : '';
+  const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : `${located}${errorMessage(harnessError)}`) : undefined;
   const { outcome, reason } = decideOutcome(results, plan.expectation, errText);
   return {
     id: plan.id,
@@ -205,10 +207,32 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     },
     seed: env.seed,
     durationMs: Date.now() - started,
-    ...(harnessError ? { error: { message: errText!, code: harnessError instanceof FaultlineError ? harnessError.code : 'internal' } } : {}),
+    ...(harnessError ? { error: { message: errText!, code: harnessError instanceof FaultlineError ? harnessError.code : 'internal', ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
     timeline: timeline.entries,
     artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
   };
+}
+
+/** Error codes of a path that does not name what the scenario said (gone, a directory, a FIFO...). */
+const PATH_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENXIO', 'ELOOP', 'ENAMETOOLONG', 'EINVAL']);
+
+/**
+ * A step's error as the cell reports it: at the step's key in the scenario (file:line:col and key
+ * path), with what the machine did (an errno) an environment error, or a bad input where the path
+ * was not what the scenario said; only anything else stays internal (a bug of faultline).
+ */
+export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'positions'>, at: (string | number)[]): FaultlineError {
+  const location = { file: scenario.file, ...locate(scenario.positions, at, true) };
+  // Faults start their messages with their own name, which the key path already says.
+  const text = errorMessage(e);
+  const kind = String(at.at(-1));
+  const message = `${pathString(at)}: ${text.startsWith(`${kind}: `) ? text.slice(kind.length + 2) : text}`;
+  if (e instanceof FaultlineError) return new FaultlineError(e.code, message, { cause: e, location, ...(e.hint ? { hint: e.hint } : {}) });
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno)) {
+    return new FaultlineError(PATH_ERRNOS.has(errno) ? 'invalid-input' : 'environment', message, { cause: e, location });
+  }
+  return new FaultlineError('internal', message, { cause: e, location });
 }
 
 /** External segments the stack's networks use (macvlan parents shared by the nodes). */
@@ -234,7 +258,7 @@ async function dumpNodeState(cluster: Cluster, dir: string): Promise<void> {
       const st = await node.stat(p);
       if (!st) continue;
       if (st.isDirectory) await walk(node, p, path.join(dest, name));
-      else {
+      else if (st.isFile) {
         await mkdir(dest, { recursive: true });
         await writeFile(path.join(dest, name), await node.readFile(p));
       }

@@ -1,0 +1,37 @@
+// A step's error names its step at file:line:col, and what the machine did never becomes "internal".
+import { describe, expect, it } from 'vitest';
+import { FaultlineError } from '../errors.ts';
+import { parseScenario } from '../scenario/load.ts';
+import { locatedError } from './cell.ts';
+
+const scenario = parseScenario(
+  ['name: demo', 'description: d', 'cluster: {stack: {profile: lab/bridge-portmap}}', 'steps:', '  - wait: { ms: 1 }', '  - truncate-file: { node: node-1, path: /var/lib/cni/x }', ''].join('\n'),
+  '/virtual/demo.yaml',
+);
+const at = ['steps', 1, 'truncate-file'];
+const errno = (code: string) => Object.assign(new Error(`${code}: something, open '/var/lib/cni/x'`), { code, syscall: 'open' });
+
+describe('locatedError', () => {
+  it('keeps a FaultlineError code, drops the fault name the key path repeats, and locates the step', () => {
+    const e = locatedError(new FaultlineError('invalid-input', 'truncate-file: /var/lib/cni/x does not exist on node-1'), scenario, at);
+    expect(e.code).toBe('invalid-input');
+    expect(e.location).toEqual({ file: '/virtual/demo.yaml', line: 6, column: 5 });
+    expect(e.message).toBe('steps.1.truncate-file: /var/lib/cni/x does not exist on node-1');
+  });
+
+  it.each([
+    ['ENOSPC', 'environment'],
+    ['EROFS', 'environment'],
+    ['EACCES', 'environment'],
+    ['ENOENT', 'invalid-input'],
+    ['EISDIR', 'invalid-input'],
+  ])('an errno %s is %s, not internal', (code, want) => {
+    expect(locatedError(errno(code), scenario, at).code).toBe(want);
+  });
+
+  it('anything else stays internal (a bug), still located', () => {
+    const e = locatedError(new TypeError("Cannot read properties of undefined (reading 'x')"), scenario, at);
+    expect(e.code).toBe('internal');
+    expect(e.location?.line).toBe(6);
+  });
+});
