@@ -92,6 +92,8 @@ export interface ValidationContext {
   networkNames: string[];
   /** Pods per workload (replicasPerNode x its nodes). */
   workloadSizes?: Record<string, number>;
+  /** Addresses host-local can hand out per node, by default network, where the profiles tell. */
+  hostLocalCapacity?: Record<string, number>;
 }
 
 /** A validation message at a path inside the parameters (e.g. ['concurrency']). */

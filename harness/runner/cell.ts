@@ -126,11 +126,11 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       async checkInvariants(after, opts = {}) {
         const snap = opts.snapshot ?? timeline.currentSnapshot() ?? (await ctx.observe(after));
         let ok = true;
-        for (const inv of plan.scenario.invariants) {
+        for (const [index, inv] of plan.scenario.invariants.entries()) {
           const prev = invariantState.get(inv.name);
           if (prev?.status === 'fail') continue; // keep the first violation
           if (opts.cheapOnly && !getAssertion(inv.kind).cheap) continue;
-          const j = await judge(ctx, snap, inv.kind, inv.params);
+          const j = await judge(ctx, snap, inv, ['invariants', index, inv.kind]);
           // A verdict entry when the status changes (a churn checks thousands of times).
           const at = prev?.status === j.status ? undefined : timeline.add({ kind: 'verdict', result: { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence } });
           const res: AssertionResult = { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence, ...(j.status === 'fail' ? { firstViolationAt: at! } : {}) };
@@ -168,8 +168,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
 
     results.push(...invariantState.values());
     const final = timeline.currentSnapshot()!;
-    for (const a of plan.scenario.assertions) {
-      const j = await judge(ctx, final, a.kind, a.params);
+    for (const [index, a] of plan.scenario.assertions.entries()) {
+      const j = await judge(ctx, final, a, ['assertions', index, a.kind]);
       const res: AssertionResult = { name: a.name, phase: 'end', status: j.status, evidence: j.evidence };
       timeline.add({ kind: 'verdict', result: res });
       results.push(res);
@@ -178,7 +178,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     harnessError = e instanceof Error ? e : new Error(String(e));
   } finally {
     if (cluster) {
-      await dumpNodeState(cluster, artifactsDir).catch((e) => timeline.warn(`could not save node state: ${errorMessage(e)}`));
+      await dumpNodeState(cluster, artifactsDir, (m) => timeline.warn(m)).catch((e) => timeline.warn(`could not save node state: ${errorMessage(e)}`));
       await cluster.down().catch((e) => timeline.warn(`teardown: ${errorMessage(e)}`));
     }
   }
@@ -222,6 +222,7 @@ const PATH_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENXIO', 'ELOOP', 'E
  * was not what the scenario said; only anything else stays internal (a bug of faultline).
  */
 export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'positions'>, at: (string | number)[]): FaultlineError {
+  if (e instanceof FaultlineError && e.location) return e; // located where it arose (a check inside a churn step)
   const location = { file: scenario.file, ...locate(scenario.positions, at, true) };
   // Faults start their messages with their own name, which the key path already says.
   const text = errorMessage(e);
@@ -241,17 +242,28 @@ function externalSegments(stack: ResolvedStack): { segments?: string[] } {
   return names.length ? { segments: names } : {};
 }
 
-/** A judge that throws yields unknown, never a pass. */
-async function judge(ctx: CellContext, snap: NodeSnapshot[], kind: string, params: Record<string, unknown>) {
+/**
+ * A judge that throws yields unknown, never a pass; one that finds its own parameters impossible (a
+ * bad input only the running cell shows) ends the cell as that error, at the check's key.
+ */
+async function judge(ctx: CellContext, snap: NodeSnapshot[], check: { kind: string; params: Record<string, unknown> }, at: (string | number)[]) {
   try {
-    return await getAssertion(kind).evaluate(ctx, snap, params);
+    return await getAssertion(check.kind).evaluate(ctx, snap, check.params);
   } catch (e) {
-    return { status: 'unknown' as const, evidence: [{ summary: `${kind} could not judge: ${errorMessage(e)}` }] };
+    if (e instanceof FaultlineError && e.code === 'invalid-input') throw locatedError(e, ctx.scenario, at);
+    return { status: 'unknown' as const, evidence: [{ summary: `${check.kind} could not judge: ${errorMessage(e)}` }] };
   }
 }
 
-/** Copies each node's persistent state (what survives a reboot) into the report. */
-async function dumpNodeState(cluster: Cluster, dir: string): Promise<void> {
+/** The most of one node file the report keeps: node state files are a few KiB. */
+export const MAX_ARTIFACT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Copies each node's persistent state (what survives a reboot) into the report: regular files only,
+ * each cut at MAX_ARTIFACT_FILE_BYTES with a warning (a sparse 1 GiB file must not become 1 GiB of
+ * report).
+ */
+export async function dumpNodeState(cluster: Pick<Cluster, 'nodes'>, dir: string, warn: (message: string) => void): Promise<void> {
   const walk = async (node: Node, nodePath: string, dest: string): Promise<void> => {
     for (const name of await node.list(nodePath)) {
       const p = `${nodePath}/${name}`;
@@ -260,7 +272,9 @@ async function dumpNodeState(cluster: Cluster, dir: string): Promise<void> {
       if (st.isDirectory) await walk(node, p, path.join(dest, name));
       else if (st.isFile) {
         await mkdir(dest, { recursive: true });
-        await writeFile(path.join(dest, name), await node.readFile(p));
+        const data = await node.readFile(p, { maxBytes: MAX_ARTIFACT_FILE_BYTES });
+        await writeFile(path.join(dest, name), data);
+        if (st.size > data.length) warn(`artifact ${node.name}:${p}: kept the first ${data.length} of its ${st.size} bytes`);
       }
     }
   };

@@ -19,6 +19,7 @@ import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
+import { rangeCapacity } from '../observe/headroom.ts';
 import yaml from 'js-yaml';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
@@ -365,7 +366,13 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
       problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
     }
   });
-  const ctx: ValidationContext = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
+  const ctx: ValidationContext = {
+    nodeNames,
+    workloadNames,
+    networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [],
+    workloadSizes,
+    ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc.catalog) } : {}),
+  };
 
   // The references the parameter schema marks (nodes, node paths and globs), then the entry's own check.
   const judge = (def: { params: Schema<unknown>; validate?: (p: any, sc: ValidationContext) => string | LocatedMessage | undefined } | undefined, kind: string, params: Record<string, unknown>, at: KeyPath) => {
@@ -399,7 +406,7 @@ function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: 
   const template = doc.cluster.stack.profile;
   if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return undefined;
   const names = [...new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))];
-  const found = names.map((n) => catalog.networks(n)).filter((x): x is { name: string; secondary: boolean }[] => x !== undefined);
+  const found = names.map((n) => catalog.networks(n)).filter((x): x is ProfileNetwork[] => x !== undefined);
   if (!found.length || found.length !== names.length) return undefined;
   const inAll = (secondary: boolean) => found[0]!.filter((n) => n.secondary === secondary && found.every((f) => f.some((m) => m.name === n.name && m.secondary === secondary))).map((n) => n.name);
   return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
@@ -475,21 +482,58 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
   }
 }
 
+/** A network of a stack profile, as validation sees it. */
+interface ProfileNetwork {
+  name: string;
+  secondary: boolean;
+  /** The host-local IPAM sections of its plugins. */
+  hostLocal: Record<string, unknown>[];
+}
+
+/**
+ * Addresses host-local can hand out per node in each default network (those written to
+ * /etc/cni/net.d, which ip-headroom judges), the smallest over the profiles the matrix names; a
+ * network whose ranges cannot be read is left out (its checks are made at run time).
+ */
+function hostLocalCapacities(doc: ScenarioDoc, catalog: ProfileCatalog): Record<string, number> {
+  const template = doc.cluster.stack.profile;
+  if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return {};
+  const out: Record<string, number> = {};
+  for (const name of new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))) {
+    for (const net of catalog.networks(name) ?? []) {
+      if (net.secondary || !net.hostLocal.length) continue;
+      const capacities = net.hostLocal.flatMap((ipam) => (Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam])).map((r) => {
+        const subnet = r?.subnet === 'usePodCidr' ? `10.0.0.0/${doc.cluster.nodeMask}` : r?.subnet;
+        return typeof subnet === 'string' ? rangeCapacity({ ...(r as object), subnet }) : undefined;
+      });
+      if (capacities.some((c) => c === undefined)) continue; // not knowable here
+      const total = capacities.reduce<number>((a, b) => a + b!, 0);
+      out[net.name] = Math.min(out[net.name] ?? Infinity, total);
+    }
+  }
+  return out;
+}
+
 /** The stack and runtime profiles present under a repository's profiles/ directory (read once). */
 class ProfileCatalog {
   private stackNames?: string[];
   private runtimeNames?: string[];
-  private readonly networkCache = new Map<string, { name: string; secondary: boolean }[] | undefined>();
+  private readonly networkCache = new Map<string, ProfileNetwork[] | undefined>();
   constructor(private readonly repoRoot: string) {}
 
   /** The networks a stack profile defines (undefined when it does not exist or cannot be read). */
-  networks(profile: string): { name: string; secondary: boolean }[] | undefined {
+  networks(profile: string): ProfileNetwork[] | undefined {
     if (this.networkCache.has(profile)) return this.networkCache.get(profile);
-    let out: { name: string; secondary: boolean }[] | undefined;
+    let out: ProfileNetwork[] | undefined;
     if (this.stacks().includes(profile)) {
       try {
-        const doc = yaml.load(readFileSync(path.join(this.repoRoot, 'profiles', `${profile}.yaml`), 'utf8')) as { networks?: { secondary?: unknown; conflist?: { name?: unknown } }[] };
-        out = (doc?.networks ?? []).flatMap((n) => (typeof n?.conflist?.name === 'string' ? [{ name: n.conflist.name, secondary: n.secondary === true }] : []));
+        const doc = yaml.load(readFileSync(path.join(this.repoRoot, 'profiles', `${profile}.yaml`), 'utf8')) as { networks?: { secondary?: unknown; conflist?: { name?: unknown; plugins?: unknown } }[] };
+        out = (doc?.networks ?? []).flatMap((n) => {
+          if (typeof n?.conflist?.name !== 'string') return [];
+          const plugins = Array.isArray(n.conflist.plugins) ? (n.conflist.plugins as { ipam?: Record<string, unknown> }[]) : [];
+          const hostLocal = plugins.flatMap((pl) => (pl?.ipam?.type === 'host-local' ? [pl.ipam] : []));
+          return [{ name: n.conflist.name, secondary: n.secondary === true, hostLocal }];
+        });
       } catch {
         out = undefined; // the stack check reports an unreadable profile when the cell runs
       }
