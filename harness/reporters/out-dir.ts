@@ -4,30 +4,10 @@
 import { mkdir, open, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FaultlineError } from '../errors.ts';
+import { kernelFilesystem } from '../util/kernel-fs.ts';
 
 /** Bytes the probe writes: a report that cannot write this much could not write a report. */
 export const PROBE_BYTES = 64 * 1024;
-
-/** Filesystems the kernel makes up (statfs f_type): nothing written there is a file. */
-const KERNEL_FILESYSTEMS = new Map<number, string>([
-  [0x9fa0, 'proc'],
-  [0x62656572, 'sysfs'],
-  [0x27e0eb, 'cgroup'],
-  [0x63677270, 'cgroup2'],
-  [0x64626720, 'debugfs'],
-  [0x74726163, 'tracefs'],
-  [0x73636673, 'securityfs'],
-  [0x6165676c, 'pstore'],
-  [0xcafe4a11, 'bpf'],
-  [0x62656570, 'configfs'],
-  [0xde5e81e4, 'efivarfs'],
-  [0x65735543, 'fusectl'],
-  [0x42494e4d, 'binfmt_misc'],
-  [0x1cd1, 'devpts'],
-  [0x19800202, 'mqueue'],
-  [0x6e736673, 'nsfs'],
-  [0xf97cff8c, 'selinuxfs'],
-]);
 
 const REASONS: Record<string, string> = {
   EROFS: 'read-only file system',
@@ -82,7 +62,7 @@ export async function prepareOutDir(dir: string, what: string): Promise<() => Pr
       existing = path.dirname(existing);
     }
   }
-  const fs = KERNEL_FILESYSTEMS.get((await statfs(existing)).type);
+  const fs = kernelFilesystem((await statfs(existing)).type);
   if (fs) throw refuse(`${existing} is on ${fs}, a filesystem the kernel makes up: reports cannot be written there`);
 
   const made: string[] = [];

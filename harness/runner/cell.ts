@@ -83,7 +83,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
 
   try {
     env.signal.throwIfAborted();
-    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress });
+    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress, locate: (field) => ({ file: plan.scenario.file, ...locate(plan.scenario.positions, ['cluster', 'stack', field]) }) });
     const resolved = stack;
     cluster = await env.backend.up(
       {

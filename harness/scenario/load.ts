@@ -20,6 +20,7 @@ import { parseYamlWithPositions, locate, pathString, type KeyPath, type Position
 import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
 import { rangeCapacity } from '../observe/headroom.ts';
+import { underKernelMount } from '../util/kernel-fs.ts';
 import yaml from 'js-yaml';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
@@ -437,6 +438,8 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
         return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
+      const kernel = v.startsWith('dir:') ? underKernelMount(v.slice(4)) : undefined;
+      if (kernel) return `expected a directory of plugin binaries, found ${JSON.stringify(v)}, which is below ${kernel}: the kernel makes that up`;
       return undefined;
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
