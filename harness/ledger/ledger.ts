@@ -153,6 +153,7 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
     throw new FaultlineError('usage', `run ${runId} already exists in ${root}`, { cause: e });
   }
   let seq = 0;
+  let releasing: Promise<void> | undefined;
   const run: Run = {
     runId,
     workDir: dir,
@@ -170,14 +171,28 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
       writeLedger(dir, ledger);
     },
     resources: () => ledger.resources,
-    async release(reapers) {
-      if (active.get(runId) !== run) return;
-      await reapRun(ledger, dir, reapers);
-      active.delete(runId);
+    release(reapers) {
+      // One release at a time: a hard stop and the normal end may both ask.
+      releasing ??= (async () => {
+        if (active.get(runId) !== run) return;
+        await reapRun(ledger, dir, reapers);
+        active.delete(runId);
+      })();
+      return releasing;
     },
   };
   active.set(runId, run);
   return run;
+}
+
+/**
+ * A hard stop (a second Ctrl-C): every run this process still owns is released now, whatever its
+ * cells are doing: its nodes are killed and its dir removed.
+ */
+export async function releaseActiveRuns(reapers: readonly RunReaper[]): Promise<void> {
+  const results = await Promise.allSettled([...active.values()].map((r) => r.release(reapers)));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+  if (failed.length) throw new Error(failed.join('; '));
 }
 
 /** Why a run is live, or undefined when its owner is gone. */
