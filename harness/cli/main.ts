@@ -1,6 +1,6 @@
 // The only place that turns errors into exit codes and prints them (DESIGN.md exit codes).
 import { parseArgs } from 'node:util';
-import { EXIT, FaultlineError, InvalidInputError, errorMessage, exitCodeFor, formatLocation } from '../errors.ts';
+import { EXIT, FaultlineError, InvalidInputError, errorMessage, exitCodeFor, formatLocation, isSystemError } from '../errors.ts';
 import { releaseActiveRuns } from '../ledger/ledger.ts';
 import { allReapers } from '../backends/index.ts';
 import type { Command, CommandIO } from './command.ts';
@@ -105,6 +105,8 @@ export async function main(argv: string[], io?: Partial<CommandIO>): Promise<num
     } else if (e instanceof FaultlineError) {
       err(`error: ${e.location ? formatLocation(e.location) + ': ' : ''}${e.message}`);
       if (e.hint) err(`hint: ${e.hint}`);
+    } else if (isSystemError(e)) {
+      err(`error: ${e.message}`); // the machine refused a file or process operation: no stack trace
     } else {
       err(`internal error (a bug in faultline, please report it): ${(e as Error)?.stack ?? String(e)}`);
     }

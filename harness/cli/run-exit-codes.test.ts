@@ -2,7 +2,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultline, tempDir } from '../../testing/cli.ts';
+import { execa } from 'execa';
+import { BIN, faultline, tempDir } from '../../testing/cli.ts';
+import { REPO_ROOT } from '../version.ts';
 
 describe('faultline run exit codes', () => {
   it.each([
@@ -42,6 +44,37 @@ describe('faultline run exit codes', () => {
     } finally {
       await tmp.cleanup();
       await state.cleanup();
+    }
+  });
+
+  it('exits 3, not 4, when the state dir cannot take the run ledger (full), naming it', async () => {
+    const tmp = await tempDir('fl-exit-full-state-');
+    const out = await tempDir('fl-exit-full-out-');
+    try {
+      // A private tmpfs with room for the runs dir only, in a mount namespace of the command's own.
+      const script = 'mount -t tmpfs -o nr_inodes=3,size=1m faultline-test "$0" && FAULTLINE_STATE_DIR="$0" "$@"';
+      const r = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, tmp.dir, 'node', BIN, 'run', 'scenarios/cni-version-compat.yaml', '--out', out.dir], { reject: false, all: true, cwd: REPO_ROOT, env: { NO_COLOR: '1' } });
+      expect(r.exitCode, r.all).toBe(3);
+      expect(r.all).toMatch(new RegExp(`cannot write the run ledger ${tmp.dir}/runs/\\.staging-fl-[0-9a-f-]+/ledger\\.json: ENOSPC`));
+      expect(r.all).not.toMatch(/\n\s+at /);
+    } finally {
+      await tmp.cleanup();
+      await out.cleanup();
+    }
+  });
+
+  it('exits 3, not 4, when the machine refuses a file operation (a cache dir that is a file)', async () => {
+    const tmp = await tempDir('fl-exit-cache-');
+    try {
+      const file = path.join(tmp.dir, 'not-a-dir');
+      await writeFile(file, '');
+      const r = await faultline(['cni', 'install', '1.1.1'], { FAULTLINE_CACHE_DIR: file });
+      expect(r.exitCode, r.all).toBe(3);
+      expect(r.all).toContain(`error: ENOTDIR: not a directory, mkdir '${file}/.locks'`);
+      expect(r.all).not.toContain('internal error');
+      expect(r.all).not.toMatch(/\n\s+at /);
+    } finally {
+      await tmp.cleanup();
     }
   });
 

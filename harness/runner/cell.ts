@@ -19,9 +19,11 @@ import { getAssertion } from '../assertions/index.ts';
 import { asExpected, decideOutcome } from './outcome.ts';
 import { createRng } from '../util/rng.ts';
 import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
-import { FaultlineError, errorMessage, formatLocation } from '../errors.ts';
+import { FaultlineError, errorMessage, formatLocation, isSystemError } from '../errors.ts';
 import { locate, pathString } from '../schema/yaml.ts';
 import type { ResolvedStack } from '../model/profile.ts';
+import { CniRuntimeError } from '../runtime/libcni/errors.ts';
+import { RuntimeCrash, StackIncompatibleError } from '../runtime/types.ts';
 
 export interface CellPlan {
   index: number;
@@ -207,10 +209,31 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     },
     seed: env.seed,
     durationMs: Date.now() - started,
-    ...(harnessError ? { error: { message: errText!, code: harnessError instanceof FaultlineError ? harnessError.code : 'internal', ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
+    ...(harnessError ? { error: { message: errText!, code: aborted ? 'interrupted' : errorCode(harnessError), ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
     timeline: timeline.entries,
     artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
   };
+}
+
+/** Whether `e` or one of its causes is an error of `type`. */
+function causedBy(e: unknown, type: abstract new (...args: any[]) => Error): boolean {
+  let c: unknown = e;
+  for (let depth = 0; c instanceof Error && depth < 10; depth++) {
+    if (c instanceof type) return true;
+    c = (c as Error).cause;
+  }
+  return false;
+}
+
+/**
+ * The code a cell's error is reported with: a FaultlineError's own; what the machine (an errno) or
+ * the stack (the runtime, a plugin) did is an environment failure; only the rest is internal (a bug).
+ */
+export function errorCode(e: unknown): string {
+  if (e instanceof FaultlineError) return e.code;
+  if (isSystemError(e)) return 'environment';
+  if (causedBy(e, CniRuntimeError) || causedBy(e, StackIncompatibleError) || causedBy(e, RuntimeCrash)) return 'environment';
+  return 'internal';
 }
 
 /** Error codes of a path that does not name what the scenario said (gone, a directory, a FIFO...). */
@@ -229,10 +252,7 @@ export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'posi
   const kind = String(at.at(-1));
   const message = `${pathString(at)}: ${text.startsWith(`${kind}: `) ? text.slice(kind.length + 2) : text}`;
   if (e instanceof FaultlineError) return new FaultlineError(e.code, message, { cause: e, location, ...(e.hint ? { hint: e.hint } : {}) });
-  const errno = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno)) {
-    return new FaultlineError(PATH_ERRNOS.has(errno) ? 'invalid-input' : 'environment', message, { cause: e, location });
-  }
+  if (isSystemError(e)) return new FaultlineError(PATH_ERRNOS.has(e.code!) ? 'invalid-input' : 'environment', message, { cause: e, location });
   return new FaultlineError('internal', message, { cause: e, location });
 }
 

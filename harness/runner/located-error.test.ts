@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { FaultlineError } from '../errors.ts';
 import { parseScenario } from '../scenario/load.ts';
-import { locatedError } from './cell.ts';
+import { errorCode, locatedError } from './cell.ts';
+import { CniPluginError } from '../runtime/libcni/errors.ts';
+import { StackIncompatibleError } from '../runtime/types.ts';
 
 const scenario = parseScenario(
   ['name: demo', 'description: d', 'cluster: {stack: {profile: lab/bridge-portmap}}', 'steps:', '  - wait: { ms: 1 }', '  - truncate-file: { node: node-1, path: /var/lib/cni/x }', ''].join('\n'),
@@ -33,5 +35,22 @@ describe('locatedError', () => {
     const e = locatedError(new TypeError("Cannot read properties of undefined (reading 'x')"), scenario, at);
     expect(e.code).toBe('internal');
     expect(e.location?.line).toBe(6);
+  });
+});
+
+describe('errorCode', () => {
+  it('is a FaultlineError\'s own code', () => {
+    expect(errorCode(new FaultlineError('prerequisite', 'x'))).toBe('prerequisite');
+  });
+
+  it('is environment for what the machine or the stack did', () => {
+    expect(errorCode(errno('ENOSPC'))).toBe('environment');
+    const plugin = new CniPluginError({ plugin: 'bridge', pluginPath: '/opt/cni/bin/bridge', command: 'ADD', code: 1, msg: 'incompatible CNI versions', stdout: '', stderr: '', exitCode: 1 });
+    expect(errorCode(plugin)).toBe('environment');
+    expect(errorCode(new Error('wrapped', { cause: new StackIncompatibleError('x', { cause: plugin }) }))).toBe('environment');
+  });
+
+  it('is internal only for the rest (a bug)', () => {
+    expect(errorCode(new TypeError('x is undefined'))).toBe('internal');
   });
 });

@@ -109,7 +109,10 @@ const SCENARIO_NAME = /\.ya?ml$/;
 export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<string[]> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const listed = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new FaultlineError('usage', `cannot read the directory ${dir}: ${e.code ?? e.message}`);
+    });
+    const entries = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const files: string[] = [];
     for (const e of entries) {
       const p = path.join(dir, e.name);
