@@ -30,6 +30,24 @@ describe('faultline run exit codes', () => {
     }
   });
 
+  it('a harness error whose message matches is still not the expected plugin error', async () => {
+    const out = await tempDir('fl-exit-source-');
+    const state = await tempDir('fl-exit-state-');
+    try {
+      const r = await faultline(['run', 'harness/cli/testdata/expects-plugin-error.yaml', '--out', out.dir, '--reporter', 'json', '--reporter', 'markdown'], { FAULTLINE_STATE_DIR: state.dir });
+      expect(r.exitCode, r.all).toBe(2);
+      const cell = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8')).cells[0];
+      expect(cell).toMatchObject({ outcome: 'error', asExpected: false, error: { code: 'invalid-input', source: 'harness' }, expected: { outcome: 'error', error: { source: 'plugin', match: 'matched no file' } } });
+      expect(cell.reason).toMatch(/^harness error \(expected a plugin error matching \/matched no file\/\): .*glob \/var\/lib\/cni\/results\/no-such-network-\* matched no file on node-1$/);
+      const md = await readFile(path.join(out.dir, 'summary.md'), 'utf8');
+      expect(md).toContain('- **Error** (invalid-input, harness error)');
+      expect(md).toContain('(not as expected)');
+    } finally {
+      await out.cleanup();
+      await state.cleanup();
+    }
+  });
+
   it('exits 2 for a plugin directory without plugins, naming cluster.stack.cni (the input, not the machine)', async () => {
     const tmp = await tempDir('fl-exit-plugins-');
     const state = await tempDir('fl-exit-state-');

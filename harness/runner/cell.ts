@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
-import type { CellExpectation, Scenario, StackSelection } from '../model/scenario.ts';
+import type { CellExpectation, ErrorSource, Scenario, StackSelection } from '../model/scenario.ts';
 import { expandMatrix, selectCells, type OnlyFilter } from '../scenario/matrix.ts';
 import type { CellReport } from '../model/report.ts';
 import type { AssertionResult } from '../model/verdict.ts';
@@ -22,7 +22,7 @@ import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
 import { FaultlineError, errorMessage, formatLocation, isSystemError } from '../errors.ts';
 import { locate, pathString } from '../schema/yaml.ts';
 import type { ResolvedStack } from '../model/profile.ts';
-import { CniRuntimeError } from '../runtime/libcni/errors.ts';
+import { CniPluginError, CniRuntimeError } from '../runtime/libcni/errors.ts';
 import { RuntimeCrash, StackIncompatibleError } from '../runtime/types.ts';
 
 export interface CellPlan {
@@ -188,7 +188,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
   const aborted = env.signal.aborted;
   const located = harnessError instanceof FaultlineError && harnessError.location ? `${formatLocation(harnessError.location)}: ` : '';
   const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : `${located}${errorMessage(harnessError)}`) : undefined;
-  const { outcome, reason } = decideOutcome(results, plan.expectation, errText);
+  const cellError = harnessError ? { message: errText!, source: errorSource(harnessError), ...(aborted ? { interrupted: true } : {}) } : undefined;
+  const { outcome, reason } = decideOutcome(results, plan.expectation, cellError);
   return {
     id: plan.id,
     scenario: plan.scenario.name,
@@ -196,8 +197,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     matrix: plan.values,
     outcome,
     reason,
-    asExpected: asExpected(outcome, plan.expectation),
-    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}) },
+    asExpected: asExpected(outcome, plan.expectation, cellError),
+    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}), ...(plan.expectation.error ? { error: { ...plan.expectation.error } } : {}) },
     assertions: results,
     warnings: timeline.warnings,
     stack: {
@@ -209,7 +210,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     },
     seed: env.seed,
     durationMs: Date.now() - started,
-    ...(harnessError ? { error: { message: errText!, code: aborted ? 'interrupted' : errorCode(harnessError), ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
+    ...(cellError ? { error: { message: cellError.message, code: aborted ? 'interrupted' : errorCode(harnessError), source: cellError.source, ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
     timeline: timeline.entries,
     artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
   };
@@ -223,6 +224,17 @@ function causedBy(e: unknown, type: abstract new (...args: any[]) => Error): boo
     c = (c as Error).cause;
   }
   return false;
+}
+
+/**
+ * Where a cell's error came from: a CNI plugin's own error (also wrapped, e.g. an incompatible stack
+ * caused by one), the runtime's own error or failure, else the harness (faultline, the machine, the
+ * input).
+ */
+export function errorSource(e: unknown): ErrorSource {
+  if (causedBy(e, CniPluginError)) return 'plugin';
+  if (causedBy(e, CniRuntimeError) || causedBy(e, RuntimeCrash) || causedBy(e, StackIncompatibleError)) return 'runtime';
+  return 'harness';
 }
 
 /**

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { FaultlineError } from '../errors.ts';
 import { parseScenario } from '../scenario/load.ts';
-import { errorCode, locatedError } from './cell.ts';
-import { CniPluginError } from '../runtime/libcni/errors.ts';
+import { errorCode, errorSource, locatedError } from './cell.ts';
+import { CniPluginError, CniRuntimeError } from '../runtime/libcni/errors.ts';
 import { StackIncompatibleError } from '../runtime/types.ts';
 
 const scenario = parseScenario(
@@ -52,5 +52,24 @@ describe('errorCode', () => {
 
   it('is internal only for the rest (a bug)', () => {
     expect(errorCode(new TypeError('x is undefined'))).toBe('internal');
+  });
+});
+
+describe('errorSource', () => {
+  const plugin = new CniPluginError({ plugin: 'bridge', pluginPath: '/opt/cni/bin/bridge', command: 'ADD', code: 1, msg: 'incompatible CNI versions', stdout: '', stderr: '', exitCode: 1 });
+
+  it('is plugin for a CNI plugin\'s own error, also wrapped (an incompatible stack, then the agent\'s error)', () => {
+    expect(errorSource(plugin)).toBe('plugin');
+    expect(errorSource(new FaultlineError('environment', 'node-1: pod web-n1-0: ...', { cause: new StackIncompatibleError(plugin.message, { cause: plugin }) }))).toBe('plugin');
+  });
+
+  it('is runtime for the runtime\'s own error', () => {
+    expect(errorSource(new CniRuntimeError('failed to get network "n" cached result', { kind: 'cache' }))).toBe('runtime');
+  });
+
+  it('is harness for anything else: faultline, the machine, the input', () => {
+    expect(errorSource(new FaultlineError('invalid-input', 'glob matched no file'))).toBe('harness');
+    expect(errorSource(errno('ENOSPC'))).toBe('harness');
+    expect(errorSource(new TypeError('x'))).toBe('harness');
   });
 });

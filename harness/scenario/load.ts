@@ -285,6 +285,12 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
     if (e.outcome !== 'fail' && e.failing) {
       problems.push({ path: ['expect', i, 'failing'], atKey: true, message: `'failing' applies only to outcome 'fail', found outcome '${e.outcome}'` });
     }
+    if (e.outcome === 'error' && !e.error) {
+      problems.push({ path: ['expect', i, 'outcome'], message: "outcome 'error' needs 'error': which error, e.g. error: { source: plugin, match: \"incompatible CNI versions\" } (source plugin, runtime or harness)" });
+    }
+    if (e.outcome !== 'error' && e.error) {
+      problems.push({ path: ['expect', i, 'error'], atKey: true, message: `'error' applies only to outcome 'error', found outcome '${e.outcome}'` });
+    }
     (e.failing ?? []).forEach((f, j) => {
       if (!names.includes(f)) problems.push({ path: ['expect', i, 'failing', j], message: `expected the name of an assertion of this scenario (${list(names, 'it has none')}), found ${JSON.stringify(f)}` });
     });

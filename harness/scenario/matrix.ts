@@ -93,7 +93,7 @@ export function expandMatrix(scenario: Pick<ScenarioDoc, 'name' | 'matrix' | 'ex
     const index = matchingExpectations(expect, values)[0];
     const e = index === undefined ? undefined : expect[index];
     const expectation: CellExpectation = e
-      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.reason ? { reason: e.reason } : {}), index }
+      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.error ? { error: { ...e.error } } : {}), ...(e.reason ? { reason: e.reason } : {}), index }
       : { outcome: 'pass', failing: [] };
     return {
       id: cellId(scenario.name, values),

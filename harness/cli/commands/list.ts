@@ -15,10 +15,12 @@ export function summaryLine(description: string): string {
   return sentence ?? `${first.slice(0, 97)}...`;
 }
 
-// "pass", or "fail (a, b)" for an expected failure.
+// "pass", "fail (a, b)" for an expected failure, "error (plugin: /regex/)" for an expected error.
 function expectationText(cell: Cell): string {
   const e = cell.expectation;
-  return e.outcome === 'fail' ? `fail (${e.failing.join(', ')})` : e.outcome;
+  if (e.outcome === 'fail') return `fail (${e.failing.join(', ')})`;
+  if (e.outcome === 'error' && e.error) return `error (${e.error.source}: /${e.error.match}/)`;
+  return e.outcome;
 }
 
 export const listCommand: Command = {
