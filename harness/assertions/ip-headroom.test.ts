@@ -39,6 +39,7 @@ describe('ip-headroom min', () => {
       expect(cell.outcome).toBe('error');
       expect(cell.error).toEqual({
         code: 'invalid-input',
+        source: 'harness',
         location: '/virtual/h.yaml:8:5',
         message: '/virtual/h.yaml:8:5: assertions.0.ip-headroom: min 14 is more than the 13 addresses host-local can hand out in node-1/lab-net: the check could never pass',
       });

@@ -239,7 +239,7 @@ describe('issue-3 faults and checks on real plugins', () => {
   ])('%s ends the cell as an invalid-input error naming the problem at its step', (name, at, message) => {
     expect(cell(name).outcome).toBe('error');
     const location = `/virtual/${name}.yaml:${at}`;
-    expect(cell(name).error).toEqual({ code: 'invalid-input', location, message: `${location}: ${message}` });
+    expect(cell(name).error).toEqual({ code: 'invalid-input', source: 'harness', location, message: `${location}: ${message}` });
   });
 
   it('gc on a runtime without GC says which runtime to choose', () => {
