@@ -57,7 +57,17 @@ export const EXIT = {
   sigterm: 143,
 } as const;
 
+/**
+ * An error of a system call (ENOENT, ENOSPC, EROFS...): the machine refused, which is an environment
+ * failure, not a bug of faultline.
+ */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return err instanceof Error && typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
+}
+
 export function exitCodeFor(err: unknown): number {
+  if (isSystemError(err)) return EXIT.environment;
   if (!(err instanceof FaultlineError)) return EXIT.internal;
   switch (err.code) {
     case 'usage':

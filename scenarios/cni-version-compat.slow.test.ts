@@ -19,11 +19,13 @@ describe.skipIf(offline)(titled('scenario cni-version-compat', offline), () => {
     expect(cell('1.0.0').stack.cni.version).toBe('0.9.0');
   });
 
-  it("1.0.0: the cell error is the plugin's own message, as an environment error", () => {
+  it("1.0.0: the cell error is the plugin's own message, as an environment error from the plugin", () => {
     const c = cell('1.0.0');
     expect(c.error?.code).toBe('environment');
+    expect(c.error?.source).toBe('plugin');
+    expect(c.expected.error).toEqual({ source: 'plugin', match: 'incompatible CNI versions' });
     expect(c.error?.message).toMatch(/^node-1: pod web-n1-0: plugin bridge ADD failed \(code 1\): incompatible CNI versions; config is "1\.0\.0", plugin supports \["0\.1\.0" "0\.2\.0" "0\.3\.0" "0\.3\.1" "0\.4\.0"\]/);
-    expect(c.reason).toMatch(/^expected error: .*incompatible CNI versions/);
+    expect(c.reason).toMatch(/^expected plugin error: .*incompatible CNI versions/);
     expect(c.assertions).toEqual([]); // nothing ran past the boot
   });
 

@@ -69,3 +69,35 @@ export function processesOfRun(runId: string): number[] {
   const prefix = runMountTagPrefix(runId);
   return findProcesses((p) => mountinfoHasSource(p.foreignMountinfo(), { prefix })).map((id) => id.pid);
 }
+
+/** What a refused command printed and left behind. */
+export interface Refusal {
+  exitCode: number | undefined;
+  output: string;
+  /** Entries of the state dir's runs/ after the command (a run that started leaves or removes one). */
+  runs: string[];
+  /** Whether the state dir's runs/ exists at all: a run that started creates it. */
+  runsDirCreated: boolean;
+}
+
+/**
+ * Runs `faultline ...args` with a fresh state dir of its own (removed after) and reports what it left
+ * there. For commands that must refuse before any run starts: the state dir stays untouched.
+ */
+export async function refusal(args: string[], env: Record<string, string> = {}): Promise<Refusal> {
+  const state = await tempDir('fl-refusal-state-');
+  try {
+    // The timeout only ends a hang (the test then fails on the exit code); it measures nothing.
+    const r = await execa('node', [BIN, ...args], { reject: false, all: true, env: { ...env, FAULTLINE_STATE_DIR: state.dir, NO_COLOR: '1' }, cwd: REPO_ROOT, timeout: 60_000 });
+    const runsDir = path.join(state.dir, 'runs');
+    const runs = await readdir(runsDir).catch(() => undefined);
+    return { exitCode: r.exitCode, output: r.all ?? '', runs: runs ?? [], runsDirCreated: runs !== undefined };
+  } finally {
+    await state.cleanup();
+  }
+}
+
+/** A refusal's output has no stack trace and no internal error. */
+export function looksClean(output: string): boolean {
+  return !/^\s+at /m.test(output) && !output.includes('internal error');
+}

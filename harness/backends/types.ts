@@ -25,6 +25,8 @@ export interface NodeFileStat {
   size: number;
   mtimeMs: number;
   isDirectory: boolean;
+  /** A regular file (not a directory, FIFO, socket or device). */
+  isFile: boolean;
 }
 
 export interface NodeSpec {
@@ -72,7 +74,11 @@ export interface Node {
   readonly running: boolean;
 
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  readFile(path: string): Promise<Buffer>;
+  /**
+   * A regular file's content (at most `maxBytes` of it); anything else (a FIFO, a device, a
+   * directory) is refused without blocking.
+   */
+  readFile(path: string, opts?: { maxBytes?: number }): Promise<Buffer>;
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
   truncateFile(path: string, size: number): Promise<void>;
   /** Creates a directory (and parents) with this mode if missing. */

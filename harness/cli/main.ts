@@ -1,6 +1,8 @@
 // The only place that turns errors into exit codes and prints them (DESIGN.md exit codes).
 import { parseArgs } from 'node:util';
-import { EXIT, FaultlineError, InvalidInputError, exitCodeFor, formatLocation } from '../errors.ts';
+import { EXIT, FaultlineError, InvalidInputError, errorMessage, exitCodeFor, formatLocation, isSystemError } from '../errors.ts';
+import { releaseActiveRuns } from '../ledger/ledger.ts';
+import { allReapers } from '../backends/index.ts';
 import type { Command, CommandIO } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -31,14 +33,41 @@ function commandHelp(cmd: Command): string {
   return lines.join('\n');
 }
 
+/** Most a hard stop waits for the nodes to die before exiting anyway (their holders die with us). */
+const HARD_STOP_MS = 10_000;
+
+// The second signal: kill every node of the runs this process owns and remove their dirs, then exit,
+// whatever the cells are still waiting for.
+async function hardStop(err: (line: string) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), HARD_STOP_MS);
+  });
+  try {
+    const r = await Promise.race([releaseActiveRuns(allReapers()), late]);
+    if (r === 'late') err("faultline: the nodes did not go in time; run 'faultline gc' to remove what is left");
+  } catch (e) {
+    err(`faultline: stopping left something behind (${errorMessage(e)}); run 'faultline gc'`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function main(argv: string[], io?: Partial<CommandIO>): Promise<number> {
   const out = io?.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const err = io?.err ?? ((l: string) => process.stderr.write(l + '\n'));
   const controller = new AbortController();
+  let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    err(`faultline: ${sig} received, cleaning up (send again to wait less; SIGKILL leaves work for 'faultline gc')`);
-    controller.abort(new FaultlineError('interrupted', `interrupted by ${sig}`));
+    if (!controller.signal.aborted) {
+      err(`faultline: ${sig} received, cleaning up (send again to wait less; SIGKILL leaves work for 'faultline gc')`);
+      controller.abort(new FaultlineError('interrupted', `interrupted by ${sig}`));
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    err(`faultline: ${sig} received again: stopping now, killing the run's nodes (no report is written)`);
+    void hardStop(err).finally(() => process.exit(sig === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint));
   };
   const installSignals = !io?.signal;
   if (installSignals) {
@@ -76,6 +105,8 @@ export async function main(argv: string[], io?: Partial<CommandIO>): Promise<num
     } else if (e instanceof FaultlineError) {
       err(`error: ${e.location ? formatLocation(e.location) + ': ' : ''}${e.message}`);
       if (e.hint) err(`hint: ${e.hint}`);
+    } else if (isSystemError(e)) {
+      err(`error: ${e.message}`); // the machine refused a file or process operation: no stack trace
     } else {
       err(`internal error (a bug in faultline, please report it): ${(e as Error)?.stack ?? String(e)}`);
     }

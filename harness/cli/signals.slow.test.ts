@@ -1,7 +1,7 @@
 // Interrupting a run cleans up everything; a SIGKILLed run leaves only disk state that `faultline gc`
 // removes, without touching a run that is still alive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import path from 'node:path';
 import { BIN, alive, faultline, holdersOf, processesMentioning, processesOfRun, tempDir, waitFor } from '../../testing/cli.ts';
@@ -32,7 +32,10 @@ function start(stateDir: string, outDir: string) {
 async function stopAll(): Promise<void> {
   for (const c of started.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGINT');
+    // A run whose cleanup waits (a failed hard-stop test) is killed after a while; gc then cleans.
+    const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);
     await c;
+    clearTimeout(timer);
   }
 }
 
@@ -44,6 +47,12 @@ async function waitUntilWaiting(run: ReturnType<typeof start>): Promise<number[]
   const holders = await holdersOf(run.pid!);
   expect(holders.length).toBeGreaterThanOrEqual(2); // the node holders, and the exec agents beside them
   return holders;
+}
+
+/** Files of this name anywhere below `dir`. */
+async function filesNamed(dir: string, name: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return entries.filter((e) => path.basename(e) === name);
 }
 
 /** After a failed kill test: the SIGKILLed run's dir would stay; gc it before removing the state dir. */
@@ -92,6 +101,53 @@ describe('interrupts and kills', () => {
       await stopAll();
       await state.cleanup();
       await out.cleanup();
+    }
+  });
+
+  // A plugin that never answers keeps the first signal's cleanup waiting for ever (the cell waits
+  // for its ADD): only the second signal can end the run, by killing its nodes.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('a second %s while cleanup waits stops hard: the nodes are killed, exit %i', async (sig, code) => {
+    const state = await tempDir('fl-hard-state-');
+    const tmp = await tempDir('fl-hard-');
+    try {
+      const plugins = path.join(tmp.dir, 'plugins');
+      await mkdir(plugins);
+      const blocking = '#!/bin/sh\n# Never answers: marks that it runs (on the node\'s disk), then sleeps.\n: > /var/lib/cni/plugin-blocked\nexec sleep 3600\n';
+      for (const name of ['bridge', 'host-local', 'portmap', 'loopback']) await writeFile(path.join(plugins, name), blocking, { mode: 0o755 });
+      const scenario = path.join(tmp.dir, 'blocked.yaml');
+      await writeFile(scenario, ['name: blocked-plugin', 'description: a plugin that never answers', 'cluster:', '  nodes: 1', `  stack: { profile: lab/bridge-portmap, cni: "dir:${plugins}" }`, 'workload: [{ name: web }]', ''].join('\n'));
+      const child = execa('node', [BIN, 'run', scenario, '--out', path.join(tmp.dir, 'out'), '--reporter', 'json'], {
+        reject: false,
+        all: true,
+        cwd: REPO_ROOT,
+        env: { FAULTLINE_STATE_DIR: state.dir, NO_COLOR: '1' },
+      });
+      started.push(child);
+      const output: string[] = [];
+      child.all!.on('data', (d: Buffer) => output.push(d.toString()));
+      await waitFor(async () => (await filesNamed(state.dir, 'plugin-blocked')).length > 0, 60_000, 'the plugin to block');
+      const [runId] = await readdir(path.join(state.dir, 'runs'));
+      const holders = await holdersOf(child.pid!);
+      expect(processesOfRun(runId!).length).toBeGreaterThanOrEqual(2); // the holder and the blocked plugin, at least
+
+      child.kill(sig);
+      await waitFor(() => output.join('').includes(`${sig} received, cleaning up`), 30_000, 'the first signal to be taken');
+      expect(child.exitCode).toBeNull(); // still waiting for the plugin
+      child.kill(sig);
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(code);
+      expect(r.all).toContain(`${sig} received again: stopping now, killing the run's nodes`);
+      expect(holders.filter(alive)).toEqual([]);
+      expect(processesOfRun(runId!)).toEqual([]);
+      expect(await readdir(path.join(state.dir, 'runs'))).toEqual([]);
+    } finally {
+      await stopAll();
+      await gcIfLeft(state.dir);
+      await state.cleanup();
+      await tmp.cleanup();
     }
   });
 

@@ -9,9 +9,10 @@
 //   resolvePlugins('1.2.3', { source: 'dir', fromDir: '/path' })   a copy of /path cached as 1.2.3
 //
 // A cached version resolves from its manifest plus a size check, without network or hashing.
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { FaultlineError } from '../errors.ts';
+import { kernelFilesystem } from '../util/kernel-fs.ts';
 import type { ResolvedPlugins } from '../model/profile.ts';
 import {
   type Manifest,
@@ -273,8 +274,17 @@ async function resolveDirInPlace(spec: string, opts: ResolveOptions): Promise<Re
     throw new FaultlineError('invalid-input', `'${spec}': ${dir} does not exist`);
   }
   if (!st.isDirectory()) throw new FaultlineError('invalid-input', `'${spec}': ${dir} is not a directory`);
+  const kernel = kernelFilesystem((await statfs(dir)).type);
+  if (kernel) throw new FaultlineError('invalid-input', `'${spec}': ${dir} is on ${kernel}, a filesystem the kernel makes up, not a directory of plugin binaries`);
   opts.onProgress?.(`hashing CNI plugins in ${dir}`);
-  const { sha256 } = await describeBinaries(dir);
+  let sha256: Record<string, string>;
+  try {
+    ({ sha256 } = await describeBinaries(dir));
+  } catch (e) {
+    // The directory the scenario named holds no plugins: the input is wrong, not the machine.
+    if (e instanceof FaultlineError && e.code === 'environment') throw new FaultlineError('invalid-input', `'${spec}': ${e.message}`, { cause: e });
+    throw e;
+  }
   if (!sha256['host-local']) throw new FaultlineError('invalid-input', `'${spec}': ${dir} has no host-local plugin`);
   return { version: spec, source: `dir:${dir}`, dir, sha256 };
 }

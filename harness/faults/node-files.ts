@@ -31,8 +31,8 @@ export function checkFileTarget(p: FileTarget): string | undefined {
 }
 
 /**
- * The regular files the target names now. A glob that matches no file, or a path that does not exist
- * (or is a directory), is an error naming it.
+ * The regular files the target names now. A glob that matches no regular file, or a path that does
+ * not exist (or is a directory, a FIFO, a socket...), is an error naming it.
  */
 export async function resolveFileTarget(node: Node, p: FileTarget, fault: string, agent?: NodeAgent): Promise<string[]> {
   if (p.cacheOf !== undefined) {
@@ -47,16 +47,17 @@ export async function resolveFileTarget(node: Node, p: FileTarget, fault: string
     const files: string[] = [];
     for (const f of matched) {
       const st = await node.stat(f);
-      if (st && !st.isDirectory) files.push(f);
+      if (st?.isFile) files.push(f);
     }
     if (!files.length) {
-      const dirs = matched.length ? ` (only directories: ${matched.join(', ')})` : '';
-      throw new FaultlineError('invalid-input', `${fault}: glob ${p.glob} matched no file on ${node.name}${dirs}`);
+      const others = matched.length ? ` (only directories or special files: ${matched.join(', ')})` : '';
+      throw new FaultlineError('invalid-input', `${fault}: glob ${p.glob} matched no file on ${node.name}${others}`);
     }
     return files;
   }
   const st = await node.stat(p.path!);
   if (!st) throw new FaultlineError('invalid-input', `${fault}: ${p.path} does not exist on ${node.name}`);
   if (st.isDirectory) throw new FaultlineError('invalid-input', `${fault}: ${p.path} on ${node.name} is a directory, not a file`);
+  if (!st.isFile) throw new FaultlineError('invalid-input', `${fault}: ${p.path} on ${node.name} is not a regular file (a FIFO, socket or device)`);
   return [p.path!];
 }

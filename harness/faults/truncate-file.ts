@@ -5,12 +5,18 @@ import * as s from '../schema/dsl.ts';
 import { defineFault } from './registry.ts';
 import { checkFileTarget, fileTargetFields, resolveFileTarget } from './node-files.ts';
 
+/**
+ * The largest size a file may be cut (or extended) to: CNI state files are a few KiB, and every byte
+ * beyond is read by each observation and copied into the report.
+ */
+export const MAX_TRUNCATE_BYTES = 1024 * 1024;
+
 export const truncateFile = defineFault({
   name: 'truncate-file',
   description: 'Truncate a file (`path`) or every file matching `glob` on a node to `size` bytes.',
   params: s.object({
     ...fileTargetFields,
-    size: s.opt(s.integer({ min: 0, max: 1 << 30, description: 'New size in bytes (0 empties the file).' }), 0),
+    size: s.opt(s.integer({ min: 0, max: MAX_TRUNCATE_BYTES, description: 'New size in bytes (0 empties the file); at most 1 MiB, as CNI state files are a few KiB.' }), 0),
   }),
   validate: (p) => checkFileTarget(p),
   async run(ctx, p) {

@@ -109,11 +109,19 @@ function currentOwner(): RunOwner {
   return { pid: process.pid, startTime, bootId: readBootId(), host: hostname() };
 }
 
-/** Writes the ledger atomically (a reader sees the old or the new file, never half). */
+/**
+ * Writes the ledger atomically (a reader sees the old or the new file, never half). A state dir that
+ * fails (full, read-only) is an environment error naming it.
+ */
 function writeLedger(dir: string, ledger: LedgerFile): void {
   const tmp = join(dir, `${LEDGER_FILE}.tmp-${process.pid}`);
-  writeFileSync(tmp, JSON.stringify(ledger, null, 2) + '\n');
-  renameSync(tmp, join(dir, LEDGER_FILE));
+  try {
+    writeFileSync(tmp, JSON.stringify(ledger, null, 2) + '\n');
+    renameSync(tmp, join(dir, LEDGER_FILE));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new FaultlineError('environment', `cannot write the run ledger ${join(dir, LEDGER_FILE)}: ${errorMessage(e)}`, { cause: e, hint: 'free the state dir or set FAULTLINE_STATE_DIR to a writable directory' });
+  }
 }
 
 function readLedger(dir: string): LedgerFile {
@@ -143,8 +151,14 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
   const dir = join(root, runId);
   const staging = join(root, STAGING_PREFIX + runId);
   const ledger: LedgerFile = { version: 1, runId, owner: currentOwner(), createdAt: new Date().toISOString(), resources: [] };
-  mkdirSync(staging, { mode: 0o700 });
-  writeLedger(staging, ledger);
+  try {
+    mkdirSync(staging, { mode: 0o700 });
+    writeLedger(staging, ledger);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    if (e instanceof FaultlineError) throw e;
+    throw new FaultlineError('environment', `cannot create the run's dir in ${root}: ${errorMessage(e)}`, { cause: e, hint: 'set FAULTLINE_STATE_DIR to a writable directory' });
+  }
   try {
     if (existsSync(dir)) throw new Error(`${dir} exists`);
     renameSync(staging, dir);
@@ -153,6 +167,7 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
     throw new FaultlineError('usage', `run ${runId} already exists in ${root}`, { cause: e });
   }
   let seq = 0;
+  let releasing: Promise<void> | undefined;
   const run: Run = {
     runId,
     workDir: dir,
@@ -170,14 +185,33 @@ export async function createRun(opts: { runId?: string; stateDir?: string } = {}
       writeLedger(dir, ledger);
     },
     resources: () => ledger.resources,
-    async release(reapers) {
-      if (active.get(runId) !== run) return;
-      await reapRun(ledger, dir, reapers);
-      active.delete(runId);
+    release(reapers) {
+      // One release at a time: a hard stop and the normal end may both ask.
+      releasing ??= (async () => {
+        if (active.get(runId) !== run) return;
+        try {
+          await reapRun(ledger, dir, reapers);
+        } catch (e) {
+          // Processes that would not die, mounts that would not go: the machine's, for gc to retry.
+          throw new FaultlineError('environment', `cleaning up run ${runId} failed: ${errorMessage(e)}`, { cause: e, hint: "run 'faultline gc' to retry" });
+        }
+        active.delete(runId);
+      })();
+      return releasing;
     },
   };
   active.set(runId, run);
   return run;
+}
+
+/**
+ * A hard stop (a second Ctrl-C): every run this process still owns is released now, whatever its
+ * cells are doing: its nodes are killed and its dir removed.
+ */
+export async function releaseActiveRuns(reapers: readonly RunReaper[]): Promise<void> {
+  const results = await Promise.allSettled([...active.values()].map((r) => r.release(reapers)));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
+  if (failed.length) throw new Error(failed.join('; '));
 }
 
 /** Why a run is live, or undefined when its owner is gone. */

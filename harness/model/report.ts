@@ -16,7 +16,8 @@ export interface CellReport {
   reason: string;
   /** passed and xfail, or an error the scenario expected. */
   asExpected: boolean;
-  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string };
+  /** `error`: for outcome error, the error expected (its source and a regex of its message). */
+  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string; error?: { match: string; source: 'plugin' | 'runtime' | 'harness' } };
   assertions: AssertionResult[];
   warnings: string[];
   /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
@@ -31,7 +32,11 @@ export interface CellReport {
   };
   seed: number;
   durationMs: number;
-  error?: { message: string; code: string };
+  /**
+   * `location`: file:line:col of the scenario part that failed (a step), when known. `source`: a CNI
+   * plugin's own error (plugin), the runtime's (runtime), or anything else (harness).
+   */
+  error?: { message: string; code: string; location?: string; source?: 'plugin' | 'runtime' | 'harness' };
   timeline: TimelineEntry[];
   /** Paths relative to the report dir. */
   artifacts: string[];

@@ -28,10 +28,23 @@ export interface Workload {
 
 export type ExpectedOutcome = 'pass' | 'fail' | 'error';
 
+/**
+ * Where a cell's error came from: a CNI plugin's own error, the runtime's (libcni's or the runtime
+ * process's), or anything else (faultline, the machine, the input).
+ */
+export type ErrorSource = 'plugin' | 'runtime' | 'harness';
+
+/** The error an `outcome: error` cell must end in: its source, and a regex its message matches. */
+export interface ExpectedError {
+  match: string;
+  source: ErrorSource;
+}
+
 export interface Expectation {
   when?: Record<string, string>;
   outcome: ExpectedOutcome;
   failing?: string[];
+  error?: ExpectedError;
   reason?: string;
 }
 
@@ -85,6 +98,8 @@ export interface Scenario extends ScenarioDoc {
 export interface CellExpectation {
   outcome: ExpectedOutcome;
   failing: string[];
+  /** For outcome error: which error. */
+  error?: ExpectedError;
   reason?: string;
   /** Index in the scenario's `expect` list; absent for the default (pass). */
   index?: number;
@@ -98,6 +113,8 @@ export interface ValidationContext {
   networkNames: string[];
   /** Pods per workload (replicasPerNode x its nodes). */
   workloadSizes?: Record<string, number>;
+  /** Addresses host-local can hand out per node, by default network, where the profiles tell. */
+  hostLocalCapacity?: Record<string, number>;
 }
 
 /** A validation message at a path inside the parameters (e.g. ['concurrency']). */

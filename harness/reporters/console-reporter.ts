@@ -107,7 +107,7 @@ export class ConsoleReporter implements Reporter {
   // Why a cell is not as expected: its failing or unknown assertions with the first evidence items.
   private details(cell: CellReport): string[] {
     const lines = [`${this.label(cell.outcome)} ${this.clean(cell.id)}`];
-    if (cell.error) lines.push(`  ${this.clean(cell.error.code)}: ${this.clean(cell.error.message)}`);
+    if (cell.error) lines.push(`  ${this.clean(cell.error.code)}${cell.error.source ? ` (${this.clean(cell.error.source)} error)` : ''}: ${this.clean(cell.error.message)}`);
     for (const a of reportedAssertions(cell)) {
       lines.push(`  ${a.status.toUpperCase()} ${this.clean(a.name)}`);
       const evidence = a.evidence ?? [];

@@ -209,14 +209,14 @@ function cellSection(cell: CellReport, index: number, max: number): string {
     out.push('<p class="banner">XPASS: expected failure did not happen. The bug may be fixed (update the scenario\'s expect) or the scenario no longer reproduces it.</p>');
   }
   const expected = cell.expected
-    ? `${escapeHtml(cell.expected.outcome)}${cell.expected.failing?.length ? ` (${cell.expected.failing.map((n) => `<code>${escapeHtml(n)}</code>`).join(', ')})` : ''}${cell.expected.reason ? `: ${escapeHtml(cell.expected.reason)}` : ''}`
+    ? `${escapeHtml(cell.expected.outcome)}${cell.expected.failing?.length ? ` (${cell.expected.failing.map((n) => `<code>${escapeHtml(n)}</code>`).join(', ')})` : ''}${cell.expected.outcome === 'error' && cell.expected.error ? ` (${escapeHtml(cell.expected.error.source)} error matching <code>/${escapeHtml(cell.expected.error.match)}/</code>)` : ''}${cell.expected.reason ? `: ${escapeHtml(cell.expected.reason)}` : ''}`
     : 'unknown';
   out.push('<dl class="facts">');
   out.push(`<dt>Reason</dt><dd>${escapeHtml(cell.reason, { singleLine: true })}</dd>`);
   out.push(`<dt>Expected</dt><dd>${expected}${isAsExpected(cell) ? '' : ' <strong>(not as expected)</strong>'}</dd>`);
   out.push(`<dt>Matrix</dt><dd>${escapeHtml(formatMatrix(cell.matrix))}</dd>`);
   out.push(`<dt>Duration</dt><dd>${formatDuration(cell.durationMs)}, seed ${escapeHtml(String(cell.seed))}</dd>`);
-  if (cell.error) out.push(`<dt>Error</dt><dd><code>${escapeHtml(cell.error.code)}</code> ${codeValue(cell.error.message)}</dd>`);
+  if (cell.error) out.push(`<dt>Error</dt><dd><code>${escapeHtml(cell.error.code)}</code>${cell.error.source ? ` (${escapeHtml(cell.error.source)} error)` : ''} ${codeValue(cell.error.message)}</dd>`);
   for (const s of failedSteps(cell)) out.push(`<dt>Failed</dt><dd>${codeValue(s)}</dd>`);
   if (cell.outcome === 'xpass') {
     for (const f of expectedFailures(cell)) out.push(`<dt>Expected to fail</dt><dd><code>${escapeHtml(f.name)}</code>, was ${escapeHtml(f.status)}</dd>`);

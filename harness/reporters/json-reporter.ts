@@ -47,7 +47,7 @@ const cellShape: Shape = {
     'stack', 'seed', 'durationMs', 'error', 'timeline', 'artifacts',
   ],
   nested: {
-    expected: { keys: ['outcome', 'failing', 'reason'] },
+    expected: { keys: ['outcome', 'failing', 'error', 'reason'], nested: { error: { keys: ['match', 'source'] } } },
     assertions: assertionShape,
     stack: {
       keys: ['profile', 'cni', 'runtime', 'substitutions', 'conflistCniVersion'],
@@ -56,7 +56,7 @@ const cellShape: Shape = {
         substitutions: { keys: ['plugin', 'standIn', 'why'] },
       },
     },
-    error: { keys: ['message', 'code'] },
+    error: { keys: ['message', 'code', 'source', 'location'] },
     timeline: (entry) => entryShapes[(entry as { kind?: string })?.kind ?? ''],
   },
 };

@@ -71,7 +71,8 @@ function expectedText(cell: CellReport): string {
   const e = cell.expected;
   if (!e) return 'unknown';
   const failing = e.outcome === 'fail' && e.failing?.length ? ` (${e.failing.map(mdCode).join(', ')})` : '';
-  return `${e.outcome}${failing}${e.reason ? `: ${mdText(e.reason)}` : ''}`;
+  const error = e.outcome === 'error' && e.error ? ` (${mdText(e.error.source)} error matching ${mdCode(`/${e.error.match}/`)})` : '';
+  return `${e.outcome}${failing}${error}${e.reason ? `: ${mdText(e.reason)}` : ''}`;
 }
 
 function cellSection(cell: CellReport, maxEvidence: number): string[] {
@@ -85,7 +86,7 @@ function cellSection(cell: CellReport, maxEvidence: number): string[] {
   lines.push(`- **Reason:** ${mdText(cell.reason)}`);
   lines.push(`- **Expected:** ${expectedText(cell)}${isAsExpected(cell) ? '' : ' (not as expected)'}`);
   lines.push(`- **Matrix:** ${mdText(formatMatrix(cell.matrix))}; seed ${mdText(String(cell.seed))}; ${formatDuration(cell.durationMs)}`);
-  if (cell.error) lines.push(`- **Error** (${mdText(cell.error.code)}): ${mdCode(cell.error.message)}`);
+  if (cell.error) lines.push(`- **Error** (${mdText(cell.error.code)}${cell.error.source ? `, ${mdText(cell.error.source)} error` : ''}): ${mdCode(cell.error.message)}`);
   for (const step of failedSteps(cell)) lines.push(`- **Failed:** ${mdCode(step)}`);
   if (cell.outcome === 'xpass') {
     for (const f of expectedFailures(cell)) lines.push(`- Expected to fail: ${mdCode(f.name)}, was: **${mdText(f.status)}**`);

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
-import type { CellExpectation, Scenario, StackSelection } from '../model/scenario.ts';
+import type { CellExpectation, ErrorSource, Scenario, StackSelection } from '../model/scenario.ts';
 import { expandMatrix, selectCells, substitute, type OnlyFilter } from '../scenario/matrix.ts';
 import type { CellReport } from '../model/report.ts';
 import type { AssertionResult } from '../model/verdict.ts';
@@ -19,8 +19,11 @@ import { getAssertion } from '../assertions/index.ts';
 import { asExpected, decideOutcome } from './outcome.ts';
 import { createRng } from '../util/rng.ts';
 import { formatCidr, parseCidr, subnetAt } from '../util/net.ts';
-import { FaultlineError, errorMessage } from '../errors.ts';
+import { FaultlineError, errorMessage, formatLocation, isSystemError } from '../errors.ts';
+import { locate, pathString } from '../schema/yaml.ts';
 import type { ResolvedStack } from '../model/profile.ts';
+import { CniPluginError, CniRuntimeError } from '../runtime/libcni/errors.ts';
+import { RuntimeCrash, StackIncompatibleError } from '../runtime/types.ts';
 
 export interface CellPlan {
   index: number;
@@ -90,7 +93,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
 
   try {
     env.signal.throwIfAborted();
-    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress });
+    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress, locate: (field) => ({ file: plan.scenario.file, ...locate(plan.scenario.positions, ['cluster', 'stack', field]) }) });
     const resolved = stack;
     cluster = await env.backend.up(
       {
@@ -133,11 +136,11 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       async checkInvariants(after, opts = {}) {
         const snap = opts.snapshot ?? timeline.currentSnapshot() ?? (await ctx.observe(after));
         let ok = true;
-        for (const inv of plan.scenario.invariants) {
+        for (const [index, inv] of plan.scenario.invariants.entries()) {
           const prev = invariantState.get(inv.name);
           if (prev?.status === 'fail') continue; // keep the first violation
           if (opts.cheapOnly && !getAssertion(inv.kind).cheap) continue;
-          const j = await judge(ctx, snap, inv.kind, inv.params);
+          const j = await judge(ctx, snap, inv, ['invariants', index, inv.kind]);
           // A verdict entry when the status changes (a churn checks thousands of times).
           const at = prev?.status === j.status ? undefined : timeline.add({ kind: 'verdict', result: { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence } });
           const res: AssertionResult = { name: inv.name, phase: 'during', status: j.status, evidence: j.evidence, ...(j.status === 'fail' ? { firstViolationAt: at! } : {}) };
@@ -167,7 +170,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         timeline.add({ kind: 'step', index: i, step: step.kind, detail, result: 'ok', durationMs: Date.now() - t0 });
       } catch (e) {
         timeline.add({ kind: 'step', index: i, step: step.kind, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
-        throw e;
+        throw locatedError(e, plan.scenario, ['steps', i, step.kind]);
       }
       await ctx.observe(`step ${i + 1}: ${step.kind}`);
       await ctx.checkInvariants(`step ${i + 1}: ${step.kind}`);
@@ -175,8 +178,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
 
     results.push(...invariantState.values());
     const final = timeline.currentSnapshot()!;
-    for (const a of plan.scenario.assertions) {
-      const j = await judge(ctx, final, a.kind, a.params);
+    for (const [index, a] of plan.scenario.assertions.entries()) {
+      const j = await judge(ctx, final, a, ['assertions', index, a.kind]);
       const res: AssertionResult = { name: a.name, phase: 'end', status: j.status, evidence: j.evidence };
       timeline.add({ kind: 'verdict', result: res });
       results.push(res);
@@ -185,14 +188,16 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     harnessError = e instanceof Error ? e : new Error(String(e));
   } finally {
     if (cluster) {
-      await dumpNodeState(cluster, artifactsDir).catch((e) => timeline.warn(`could not save node state: ${errorMessage(e)}`));
+      await dumpNodeState(cluster, artifactsDir, (m) => timeline.warn(m)).catch((e) => timeline.warn(`could not save node state: ${errorMessage(e)}`));
       await cluster.down().catch((e) => timeline.warn(`teardown: ${errorMessage(e)}`));
     }
   }
 
   const aborted = env.signal.aborted;
-  const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : errorMessage(harnessError)) : undefined;
-  const { outcome, reason } = decideOutcome(results, plan.expectation, errText);
+  const located = harnessError instanceof FaultlineError && harnessError.location ? `${formatLocation(harnessError.location)}: ` : '';
+  const errText = harnessError ? (aborted ? `interrupted: ${errorMessage(env.signal.reason)}` : `${located}${errorMessage(harnessError)}`) : undefined;
+  const cellError = harnessError ? { message: errText!, source: errorSource(harnessError), ...(aborted ? { interrupted: true } : {}) } : undefined;
+  const { outcome, reason } = decideOutcome(results, plan.expectation, cellError);
   return {
     id: plan.id,
     scenario: plan.scenario.name,
@@ -200,8 +205,8 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     matrix: plan.values,
     outcome,
     reason,
-    asExpected: asExpected(outcome, plan.expectation),
-    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}) },
+    asExpected: asExpected(outcome, plan.expectation, cellError),
+    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}), ...(plan.expectation.error ? { error: { ...plan.expectation.error } } : {}) },
     assertions: results,
     warnings: timeline.warnings,
     stack: {
@@ -216,10 +221,62 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     },
     seed: env.seed,
     durationMs: Date.now() - started,
-    ...(harnessError ? { error: { message: errText!, code: harnessError instanceof FaultlineError ? harnessError.code : 'internal' } } : {}),
+    ...(cellError ? { error: { message: cellError.message, code: aborted ? 'interrupted' : errorCode(harnessError), source: cellError.source, ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
     timeline: timeline.entries,
     artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
   };
+}
+
+/** Whether `e` or one of its causes is an error of `type`. */
+function causedBy(e: unknown, type: abstract new (...args: any[]) => Error): boolean {
+  let c: unknown = e;
+  for (let depth = 0; c instanceof Error && depth < 10; depth++) {
+    if (c instanceof type) return true;
+    c = (c as Error).cause;
+  }
+  return false;
+}
+
+/**
+ * Where a cell's error came from: a CNI plugin's own error (also wrapped, e.g. an incompatible stack
+ * caused by one), the runtime's own error or failure, else the harness (faultline, the machine, the
+ * input).
+ */
+export function errorSource(e: unknown): ErrorSource {
+  if (causedBy(e, CniPluginError)) return 'plugin';
+  if (causedBy(e, CniRuntimeError) || causedBy(e, RuntimeCrash) || causedBy(e, StackIncompatibleError)) return 'runtime';
+  return 'harness';
+}
+
+/**
+ * The code a cell's error is reported with: a FaultlineError's own; what the machine (an errno) or
+ * the stack (the runtime, a plugin) did is an environment failure; only the rest is internal (a bug).
+ */
+export function errorCode(e: unknown): string {
+  if (e instanceof FaultlineError) return e.code;
+  if (isSystemError(e)) return 'environment';
+  if (causedBy(e, CniRuntimeError) || causedBy(e, StackIncompatibleError) || causedBy(e, RuntimeCrash)) return 'environment';
+  return 'internal';
+}
+
+/** Error codes of a path that does not name what the scenario said (gone, a directory, a FIFO...). */
+const PATH_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENXIO', 'ELOOP', 'ENAMETOOLONG', 'EINVAL']);
+
+/**
+ * A step's error as the cell reports it: at the step's key in the scenario (file:line:col and key
+ * path), with what the machine did (an errno) an environment error, or a bad input where the path
+ * was not what the scenario said; only anything else stays internal (a bug of faultline).
+ */
+export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'positions'>, at: (string | number)[]): FaultlineError {
+  if (e instanceof FaultlineError && e.location) return e; // located where it arose (a check inside a churn step)
+  const location = { file: scenario.file, ...locate(scenario.positions, at, true) };
+  // Faults start their messages with their own name, which the key path already says.
+  const text = errorMessage(e);
+  const kind = String(at.at(-1));
+  const message = `${pathString(at)}: ${text.startsWith(`${kind}: `) ? text.slice(kind.length + 2) : text}`;
+  if (e instanceof FaultlineError) return new FaultlineError(e.code, message, { cause: e, location, ...(e.hint ? { hint: e.hint } : {}) });
+  if (isSystemError(e)) return new FaultlineError(PATH_ERRNOS.has(e.code!) ? 'invalid-input' : 'environment', message, { cause: e, location });
+  return new FaultlineError('internal', message, { cause: e, location });
 }
 
 /** External segments the stack's networks use (macvlan parents shared by the nodes). */
@@ -228,26 +285,39 @@ function externalSegments(stack: ResolvedStack): { segments?: string[] } {
   return names.length ? { segments: names } : {};
 }
 
-/** A judge that throws yields unknown, never a pass. */
-async function judge(ctx: CellContext, snap: NodeSnapshot[], kind: string, params: Record<string, unknown>) {
+/**
+ * A judge that throws yields unknown, never a pass; one that finds its own parameters impossible (a
+ * bad input only the running cell shows) ends the cell as that error, at the check's key.
+ */
+async function judge(ctx: CellContext, snap: NodeSnapshot[], check: { kind: string; params: Record<string, unknown> }, at: (string | number)[]) {
   try {
-    return await getAssertion(kind).evaluate(ctx, snap, params);
+    return await getAssertion(check.kind).evaluate(ctx, snap, check.params);
   } catch (e) {
-    return { status: 'unknown' as const, evidence: [{ summary: `${kind} could not judge: ${errorMessage(e)}` }] };
+    if (e instanceof FaultlineError && e.code === 'invalid-input') throw locatedError(e, ctx.scenario, at);
+    return { status: 'unknown' as const, evidence: [{ summary: `${check.kind} could not judge: ${errorMessage(e)}` }] };
   }
 }
 
-/** Copies each node's persistent state (what survives a reboot) into the report. */
-async function dumpNodeState(cluster: Cluster, dir: string): Promise<void> {
+/** The most of one node file the report keeps: node state files are a few KiB. */
+export const MAX_ARTIFACT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Copies each node's persistent state (what survives a reboot) into the report: regular files only,
+ * each cut at MAX_ARTIFACT_FILE_BYTES with a warning (a sparse 1 GiB file must not become 1 GiB of
+ * report).
+ */
+export async function dumpNodeState(cluster: Pick<Cluster, 'nodes'>, dir: string, warn: (message: string) => void): Promise<void> {
   const walk = async (node: Node, nodePath: string, dest: string): Promise<void> => {
     for (const name of await node.list(nodePath)) {
       const p = `${nodePath}/${name}`;
       const st = await node.stat(p);
       if (!st) continue;
       if (st.isDirectory) await walk(node, p, path.join(dest, name));
-      else {
+      else if (st.isFile) {
         await mkdir(dest, { recursive: true });
-        await writeFile(path.join(dest, name), await node.readFile(p));
+        const data = await node.readFile(p, { maxBytes: MAX_ARTIFACT_FILE_BYTES });
+        await writeFile(path.join(dest, name), data);
+        if (st.size > data.length) warn(`artifact ${node.name}:${p}: kept the first ${data.length} of its ${st.size} bytes`);
       }
     }
   };

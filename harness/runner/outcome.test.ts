@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asExpected, decideOutcome } from './outcome.ts';
+import { asExpected, decideOutcome, errorMatches } from './outcome.ts';
+import type { CellExpectation } from '../model/scenario.ts';
 import type { AssertionResult } from '../model/verdict.ts';
 
 const r = (name: string, status: AssertionResult['status'], phase: AssertionResult['phase'] = 'end'): AssertionResult => ({ name, status, phase, evidence: [] });
@@ -25,14 +26,33 @@ describe('decideOutcome', () => {
   it('an invariant that failed during the run fails its name even if the end check passed', () => {
     expect(decideOutcome([r('a', 'fail', 'during'), r('a', 'pass')], { outcome: 'pass', failing: [] }).outcome).toBe('failed');
   });
-  it('harness errors are errors unless an error was expected', () => {
-    expect(decideOutcome([], { outcome: 'pass', failing: [] }, 'boom')).toEqual({ outcome: 'error', reason: 'boom' });
-    const expectedError = decideOutcome([], { outcome: 'error', failing: [] }, 'incompatible CNI versions');
-    expect(expectedError).toEqual({ outcome: 'error', reason: 'expected error: incompatible CNI versions' });
-    expect(asExpected('error', { outcome: 'error', failing: [] })).toBe(true);
-    expect(asExpected('error', { outcome: 'pass', failing: [] })).toBe(false);
+  const plugin = { message: 'node-1: pod web-n1-0: plugin bridge ADD failed (code 1): incompatible CNI versions', source: 'plugin' } as const;
+  const expectsPlugin: CellExpectation = { outcome: 'error', failing: [], error: { source: 'plugin', match: 'incompatible CNI versions' } };
+
+  it('errors are errors, named by their source, unless that error was expected', () => {
+    expect(decideOutcome([], { outcome: 'pass', failing: [] }, { message: 'boom', source: 'harness' })).toEqual({ outcome: 'error', reason: 'harness error: boom' });
+    expect(decideOutcome([], expectsPlugin, plugin)).toEqual({ outcome: 'error', reason: `expected plugin error: ${plugin.message}` });
+    expect(asExpected('error', expectsPlugin, plugin)).toBe(true);
+    expect(asExpected('error', { outcome: 'pass', failing: [] }, plugin)).toBe(false);
     expect(asExpected('xpass', { outcome: 'fail', failing: ['a'] })).toBe(false);
-    expect(decideOutcome([r('a', 'pass')], { outcome: 'error', failing: [] }).outcome).toBe('xpass');
+    expect(decideOutcome([r('a', 'pass')], expectsPlugin).outcome).toBe('xpass');
+  });
+
+  it('a harness failure never counts as an expected plugin error, even with a matching message', () => {
+    const harness = { message: 'cannot write the ledger: incompatible CNI versions', source: 'harness' } as const;
+    const o = decideOutcome([], expectsPlugin, harness);
+    expect(o).toEqual({ outcome: 'error', reason: `harness error (expected a plugin error matching /incompatible CNI versions/): ${harness.message}` });
+    expect(asExpected('error', expectsPlugin, harness)).toBe(false);
+  });
+
+  it('an error of the expected source whose message does not match is unexpected', () => {
+    const other = { message: 'plugin bridge ADD failed (code 11): try again later', source: 'plugin' } as const;
+    expect(asExpected('error', expectsPlugin, other)).toBe(false);
+    expect(errorMatches(expectsPlugin, other)).toBe(false);
+  });
+
+  it('an interrupted cell is never the expected error', () => {
+    expect(asExpected('error', { ...expectsPlugin, error: { source: 'harness', match: 'interrupted' } }, { message: 'interrupted: SIGINT', source: 'harness', interrupted: true })).toBe(false);
   });
 });
 

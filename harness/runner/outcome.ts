@@ -2,13 +2,30 @@
 // pass: a check that could not judge makes the cell an error.
 import type { AssertionResult } from '../model/verdict.ts';
 import type { Outcome } from '../model/report.ts';
-import type { CellExpectation } from '../model/scenario.ts';
+import type { CellExpectation, ErrorSource } from '../model/scenario.ts';
 
+/** The error a cell ended in: its message and where it came from. */
+export interface CellError {
+  message: string;
+  source: ErrorSource;
+  /** The run was interrupted: never what a scenario expects. */
+  interrupted?: boolean;
+}
 
-export function decideOutcome(results: readonly AssertionResult[], expected: CellExpectation, harnessError?: string): { outcome: Outcome; reason: string } {
-  if (harnessError !== undefined) {
-    // An expected error (an incompatible stack) stays an error, reported as expected.
-    return { outcome: 'error', reason: expected.outcome === 'error' ? `expected error: ${harnessError}` : harnessError };
+/** Whether the error is the one expected: the same source, and the message matches. */
+export function errorMatches(expected: CellExpectation, error: CellError): boolean {
+  const want = expected.error;
+  if (expected.outcome !== 'error' || !want || error.interrupted) return false;
+  return want.source === error.source && new RegExp(want.match).test(error.message);
+}
+
+export function decideOutcome(results: readonly AssertionResult[], expected: CellExpectation, error?: CellError): { outcome: Outcome; reason: string } {
+  if (error !== undefined) {
+    // The expected error (an incompatible stack) stays an error, reported as expected; any other
+    // error, a harness failure above all, is unexpected even where an error was expected.
+    if (errorMatches(expected, error)) return { outcome: 'error', reason: `expected ${error.source} error: ${error.message}` };
+    const want = expected.outcome === 'error' && expected.error ? ` (expected a ${expected.error.source} error matching /${expected.error.match}/)` : '';
+    return { outcome: 'error', reason: error.interrupted ? error.message : `${error.source} error${want}: ${error.message}` };
   }
   if (expected.outcome === 'error') {
     return { outcome: 'xpass', reason: 'XPASS: the cell was expected to end in an error, but it ran to the end' };
@@ -39,9 +56,12 @@ export function decideOutcome(results: readonly AssertionResult[], expected: Cel
   return { outcome: 'xfail', reason: `expected failure reproduced: ${failed.join(', ')}${expected.reason ? ` (${expected.reason})` : ''}` };
 }
 
-/** Whether an outcome matches the expectation (the run's exit code is 0 when every cell does). */
-export function asExpected(outcome: Outcome, expected: CellExpectation): boolean {
-  if (outcome === 'error') return expected.outcome === 'error';
+/**
+ * Whether an outcome matches the expectation (the run's exit code is 0 when every cell does): an
+ * error only when it is the expected one.
+ */
+export function asExpected(outcome: Outcome, expected: CellExpectation, error?: CellError): boolean {
+  if (outcome === 'error') return error !== undefined && errorMatches(expected, error);
   return outcome === 'passed' || outcome === 'xfail';
 }
 

@@ -2,7 +2,6 @@
 // cluster), feed reporters, and leave nothing behind but the report.
 import os from 'node:os';
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import type { Backend } from '../backends/types.ts';
 import type { CellReport, Outcome, RunReport } from '../model/report.ts';
 import type { Reporter } from '../reporters/types.ts';
@@ -10,7 +9,8 @@ import { runCell, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
-import { createRun, type RunReaper } from '../ledger/ledger.ts';
+import { createRun, newRunId, type RunReaper } from '../ledger/ledger.ts';
+import { prepareOutDir } from '../reporters/out-dir.ts';
 import { fanOut, writtenPaths } from '../reporters/index.ts';
 
 /** Where cells run: the backends by name (the registry, composed by the CLI) and their reapers. */
@@ -47,14 +47,19 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
       });
     }
   }
-  const run = await createRun();
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', run.runId));
+  // The report dir is proven writable before the run exists: a run that could not report must not start.
+  const runId = newRunId();
+  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', runId));
+  const undoOutDir = await prepareOutDir(opts.out ?? outDir, opts.out === undefined ? `the report directory ${outDir}` : `--out ${opts.out}`);
+  const run = await createRun({ runId }).catch(async (e: unknown) => {
+    await undoOutDir();
+    throw e;
+  });
   const seed = opts.seed ?? randomSeed();
   const startedAt = new Date();
   const fan = <K extends keyof Reporter>(hook: K, ...args: Parameters<NonNullable<Reporter[K]>>) => fanOut(opts.reporters, hook, ...args);
   const reports: CellReport[] = new Array(opts.cells.length);
   try {
-    await mkdir(outDir, { recursive: true });
     await fan('onRunStart', { runId: run.runId, outDir, cells: opts.cells.map((c) => ({ id: c.id })) });
     const jobs = Math.max(1, Math.min(opts.jobs ?? 1, opts.cells.length));
     let next = 0;

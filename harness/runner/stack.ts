@@ -7,15 +7,36 @@ import type { ResolvedRuntime, ResolvedStack } from '../model/profile.ts';
 import { isContainerdRuntime, resolveContainerd } from '../components/containerd.ts';
 import type { StackSelection } from '../model/scenario.ts';
 import { PROFILES_ROOT } from '../profiles/stack-profile.ts';
+import { FaultlineError, type Location } from '../errors.ts';
 
-export async function resolveStack(sel: StackSelection, opts: { signal?: AbortSignal; onProgress?: (m: string) => void } = {}): Promise<ResolvedStack> {
-  const profile = await loadStackProfile(sel.profile);
+export type StackField = 'profile' | 'runtime' | 'cni';
+
+export interface ResolveStackOptions {
+  signal?: AbortSignal;
+  onProgress?: (m: string) => void;
+  /** Where the scenario sets a stack field: a failure to resolve it names that place. */
+  locate?: (field: StackField) => Location;
+}
+
+export async function resolveStack(sel: StackSelection, opts: ResolveStackOptions = {}): Promise<ResolvedStack> {
+  // A failure names the field it came from (unless it already names a place, e.g. a profile file's line).
+  const at = async <T>(field: StackField, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (e) {
+      if (!opts.locate || !(e instanceof FaultlineError) || e.location || e.code === 'internal' || e.code === 'interrupted') throw e;
+      throw new FaultlineError(e.code, `cluster.stack.${field}: ${e.message}`, { cause: e, location: opts.locate(field), ...(e.hint ? { hint: e.hint } : {}) });
+    }
+  };
+  const profile = await at('profile', () => loadStackProfile(sel.profile));
   const runtimeName = sel.runtime ?? profile.runtime;
   const progress = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
-  const runtime: ResolvedRuntime = isContainerdRuntime(runtimeName)
-    ? { kind: 'containerd', name: runtimeName, containerd: await resolveContainerd(runtimeName, progress) }
-    : { kind: 'model', name: runtimeName, profile: await loadRuntimeProfile(runtimeName, PROFILES_ROOT) };
-  const plugins = await resolvePlugins(sel.cni ?? profile.cni, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const runtime: ResolvedRuntime = await at('runtime', async () =>
+    isContainerdRuntime(runtimeName)
+      ? { kind: 'containerd', name: runtimeName, containerd: await resolveContainerd(runtimeName, progress) }
+      : { kind: 'model', name: runtimeName, profile: await loadRuntimeProfile(runtimeName, PROFILES_ROOT) },
+  );
+  const plugins = await at('cni', () => resolvePlugins(sel.cni ?? profile.cni, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }));
   const delegation = (sel.delegation ?? 'definition-at-del') as ResolvedStack['delegation'];
   return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation };
 }

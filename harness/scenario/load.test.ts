@@ -117,7 +117,7 @@ describe('loadScenario: matrix checks', () => {
   });
 
   it('counts a dimension used only by expect.when as used', () => {
-    const text = `${HEAD}matrix:\n  harvester: [v1.4.2, v1.4.3]\n  seed: ['1', '2']\nexpect:\n  - when: {seed: '2'}\n    outcome: error\n${stack('harvester/${harvester}')}`;
+    const text = `${HEAD}matrix:\n  harvester: [v1.4.2, v1.4.3]\n  seed: ['1', '2']\nexpect:\n  - when: {seed: '2'}\n    outcome: error\n    error: {source: plugin, match: x}\n${stack('harvester/${harvester}')}`;
     expect(expandMatrix(parse(text))).toHaveLength(4);
   });
 
@@ -129,6 +129,7 @@ describe('loadScenario: matrix checks', () => {
       'expect:',
       '  - when: {harvester: v1.4.9, runtime: x}',
       '    outcome: error',
+      '    error: {source: plugin, match: x}',
       '  - outcome: fail',
       '  - when: {harvester: v1.4.3}',
       '    outcome: fail',
@@ -140,13 +141,13 @@ describe('loadScenario: matrix checks', () => {
     expect(problems(text)).toEqual([
       "6:23 expect.0.when.harvester: expected a value of dimension 'harvester' (v1.4.2, v1.4.3), found \"v1.4.9\"",
       "6:31 expect.0.when.runtime: 'runtime' is not a matrix dimension; dimensions: harvester",
-      "8:14 expect.1.outcome: outcome 'fail' needs 'failing': the assertions expected to fail (the scenario has no assertions)",
-      "9:5 expect.2: expect.1 and expect.2 both match cell demo[harvester=v1.4.3]; make their 'when' selectors disjoint",
-      '11:15 expect.2.failing.0: expected the name of an assertion of this scenario (it has none), found "no-leaked-reservations"',
-      "12:5 expect.3: expect.1 and expect.3 both match cell demo[harvester=v1.4.2]; make their 'when' selectors disjoint",
-      "12:5 expect.3: expect.2 and expect.3 both match cell demo[harvester=v1.4.3]; make their 'when' selectors disjoint",
-      "13:5 expect.3.failing: 'failing' applies only to outcome 'fail', found outcome 'pass'",
-      '13:15 expect.3.failing.0: expected the name of an assertion of this scenario (it has none), found "a"',
+      "9:14 expect.1.outcome: outcome 'fail' needs 'failing': the assertions expected to fail (the scenario has no assertions)",
+      "10:5 expect.2: expect.1 and expect.2 both match cell demo[harvester=v1.4.3]; make their 'when' selectors disjoint",
+      '12:15 expect.2.failing.0: expected the name of an assertion of this scenario (it has none), found "no-leaked-reservations"',
+      "13:5 expect.3: expect.1 and expect.3 both match cell demo[harvester=v1.4.2]; make their 'when' selectors disjoint",
+      "13:5 expect.3: expect.2 and expect.3 both match cell demo[harvester=v1.4.3]; make their 'when' selectors disjoint",
+      "14:5 expect.3.failing: 'failing' applies only to outcome 'fail', found outcome 'pass'",
+      '14:15 expect.3.failing.0: expected the name of an assertion of this scenario (it has none), found "a"',
     ]);
   });
 

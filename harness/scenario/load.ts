@@ -1,7 +1,8 @@
 // Loads scenario files: YAML with positions, the schema, then the checks the schema cannot express
 // (matrix use, CIDR arithmetic, node and path references, stack profiles). Every problem of a file
 // is reported at once, each at file:line:col with the key path, what was expected and what was found.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
@@ -18,8 +19,10 @@ import type { CheckSpec, LocatedMessage, RuntimeCapability, Scenario, ScenarioDo
 import { runtimeCapabilities } from '../runtime/index.ts';
 import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from './schema.ts';
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
-import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
+import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
+import { rangeCapacity } from '../observe/headroom.ts';
+import { underKernelMount } from '../util/kernel-fs.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -38,18 +41,21 @@ export interface LoadOptions {
   repoRoot?: string;
   /** The backend every cell will run on (--backend), instead of each scenario's cluster.backend. */
   backend?: string;
+  /** Most cells a scenario's matrix may have (--max-cells); default DEFAULT_MAX_CELLS. */
+  maxCells?: number;
 }
 
 /** What validation needs beyond the file: the profiles, and the backend override if any. */
 interface LoadContext {
   catalog: ProfileCatalog;
   backendOverride?: string;
+  maxCells: number;
   /** The backend whose node names and file roots a scenario's references are checked against. */
   backend: Pick<Backend, 'nodeNames' | 'fileRoots'>;
 }
 
 function loadContext(opts: LoadOptions): Omit<LoadContext, 'backend'> {
-  return { catalog: new ProfileCatalog(opts.repoRoot ?? REPO_ROOT), ...(opts.backend ? { backendOverride: opts.backend } : {}) };
+  return { catalog: new ProfileCatalog(opts.repoRoot ?? REPO_ROOT), maxCells: opts.maxCells ?? DEFAULT_MAX_CELLS, ...(opts.backend ? { backendOverride: opts.backend } : {}) };
 }
 
 /** The backend a scenario runs on; a planned one is reported elsewhere, so check against local's. */
@@ -98,18 +104,22 @@ export function duplicateNames(scenarios: readonly Scenario[]): { location: Loca
 }
 
 const SKIPPED_DIRS = new Set(['testdata', 'node_modules']);
+const SCENARIO_NAME = /\.ya?ml$/;
 
 /** Scenario files under the given paths, in the order given, each directory's files sorted. */
 export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<string[]> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const listed = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new FaultlineError('usage', `cannot read the directory ${dir}: ${e.code ?? e.message}`);
+    });
+    const entries = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const files: string[] = [];
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIPPED_DIRS.has(e.name) && !e.name.startsWith('.')) files.push(...(await walk(p)));
-      } else if (e.isFile() && /\.ya?ml$/.test(e.name)) files.push(p);
+      } else if (SCENARIO_NAME.test(e.name)) files.push(p); // the loader refuses what is not a regular file
     }
     return files;
   };
@@ -120,24 +130,57 @@ export async function findScenarioFiles(pathsOrDirs: readonly string[]): Promise
     } catch {
       throw new FaultlineError('usage', `no such file or directory: ${p}`);
     }
-    for (const f of st.isDirectory() ? await walk(p) : [p]) if (!out.includes(f)) out.push(f);
+    // A directory named like a scenario file was meant as one: the loader refuses it by its type.
+    const searched = st.isDirectory() && !SCENARIO_NAME.test(path.basename(p));
+    for (const f of searched ? await walk(p) : [p]) if (!out.includes(f)) out.push(f);
   }
   return out;
 }
 
 async function loadWith(file: string, lc: Omit<LoadContext, 'backend'>): Promise<Scenario> {
-  let text: string;
+  return parseScenarioWith(await readScenarioFile(file), file, lc);
+}
+
+/** What a path is, for messages: "a FIFO (named pipe)". */
+function fileType(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * A scenario file's text. Only a regular file is read, judged by its type before reading (a FIFO
+ * would wait for a writer for ever, a device never ends), and never more than MAX_SCENARIO_BYTES.
+ */
+export async function readScenarioFile(file: string): Promise<string> {
+  const refuse = (message: string) => new InvalidInputError([{ location: { file }, message }]);
+  const judge = (st: Stats) => {
+    if (!st.isFile()) return refuse(`expected a scenario file (a regular YAML file), found ${fileType(st)}`);
+    if (st.size > MAX_SCENARIO_BYTES) return refuse(`the file has ${st.size} bytes; scenario files are limited to 1 MiB (${MAX_SCENARIO_BYTES} bytes)`);
+    return undefined;
+  };
+  let fh;
   try {
-    const st = await stat(file);
-    if (st.size > MAX_SCENARIO_BYTES) {
-      throw new InvalidInputError([{ location: { file }, message: `the file has ${st.size} bytes; scenario files are limited to 1 MiB (${MAX_SCENARIO_BYTES} bytes)` }]);
-    }
-    text = await readFile(file, 'utf8');
+    const before = judge(await stat(file));
+    if (before) throw before;
+    // Non-blocking, so that a file swapped for a FIFO meanwhile cannot block the open either.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const now = judge(await fh.stat());
+    if (now) throw now;
+    const buf = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buf.length; length += n) n = (await fh.read(buf, length, buf.length - length, null)).bytesRead;
+    if (length > MAX_SCENARIO_BYTES) throw refuse(`the file grew past ${MAX_SCENARIO_BYTES} bytes while read; scenario files are limited to 1 MiB`);
+    return buf.subarray(0, length).toString('utf8');
   } catch (e) {
     if (e instanceof InvalidInputError) throw e;
-    throw new InvalidInputError([{ location: { file }, message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+    throw refuse(`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    await fh?.close();
   }
-  return parseScenarioWith(text, file, lc);
 }
 
 /** Validates scenario text as if read from `file` (the loader's core, without the file system read). */
@@ -184,11 +227,20 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
     ...(doc.invariants ?? []).map((c, index) => ({ ...c, list: 'invariants' as const, index })),
     ...(doc.assertions ?? []).map((c, index) => ({ ...c, list: 'assertions' as const, index })),
   ];
-  checkMatrix(doc, checks, problems);
+  // The checks that go through every cell run only on a matrix of allowed size: the product is
+  // computed first, the cells never built when it is too big.
+  const cells = cellCount(doc.matrix ?? {});
+  const expandable = cells <= lc.maxCells;
+  if (!expandable) {
+    const sizes = Object.values(doc.matrix ?? {}).map((v) => v.length);
+    const product = sizes.length > 12 ? `${sizes.slice(0, 12).join(' x ')} x ...` : sizes.join(' x ');
+    problems.push({ path: ['matrix'], atKey: true, message: `the matrix has ${formatCellCount(cells)} cells (${sizes.length} dimensions: ${product}); at most ${lc.maxCells} are allowed (raise the limit with --max-cells N)` });
+  }
+  checkMatrix(doc, checks, problems, expandable);
   checkCluster(doc, problems, lc);
-  checkReferences(doc, checks, problems, lc);
-  checkStack(doc, lc.catalog, problems);
-  if (!problems.length) checkRuntimeCapabilities(doc, lc.catalog, problems);
+  checkReferences(doc, checks, problems, lc, expandable);
+  if (expandable) checkStack(doc, lc.catalog, problems);
+  if (expandable && !problems.length) checkRuntimeCapabilities(doc, lc.catalog, problems);
   return problems;
 }
 
@@ -234,7 +286,7 @@ type StackField = (typeof STACK_FIELDS)[number];
 const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
 
 // Placeholders, dimension use, expectations and the checks they name.
-function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[]): void {
+function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], expandable: boolean): void {
   const matrix = doc.matrix ?? {};
   const dims = Object.keys(matrix);
   const stack = doc.cluster.stack as Record<StackField, string | undefined>;
@@ -287,6 +339,12 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
     if (e.outcome !== 'fail' && e.failing) {
       problems.push({ path: ['expect', i, 'failing'], atKey: true, message: `'failing' applies only to outcome 'fail', found outcome '${e.outcome}'` });
     }
+    if (e.outcome === 'error' && !e.error) {
+      problems.push({ path: ['expect', i, 'outcome'], message: "outcome 'error' needs 'error': which error, e.g. error: { source: plugin, match: \"incompatible CNI versions\" } (source plugin, runtime or harness)" });
+    }
+    if (e.outcome !== 'error' && e.error) {
+      problems.push({ path: ['expect', i, 'error'], atKey: true, message: `'error' applies only to outcome 'error', found outcome '${e.outcome}'` });
+    }
     (e.failing ?? []).forEach((f, j) => {
       if (!names.includes(f)) problems.push({ path: ['expect', i, 'failing', j], message: `expected the name of an assertion of this scenario (${list(names, 'it has none')}), found ${JSON.stringify(f)}` });
     });
@@ -301,7 +359,7 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
   }
 
   // Each cell must have at most one expectation; report each conflicting pair once.
-  if (expect.length > 1) {
+  if (expect.length > 1 && expandable) {
     const reported = new Set<string>();
     for (const values of combinations(matrix)) {
       const m = matchingExpectations(expect, values);
@@ -345,13 +403,13 @@ function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): v
 }
 
 // Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
-function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext): void {
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext, expandable: boolean): void {
   const nodeNames = lc.backend.nodeNames(doc.cluster.nodes);
   const refCtx = { nodeNames, roots: lc.backend.fileRoots };
   const workloads = doc.workload ?? [];
   const workloadNames: string[] = [];
   const workloadSizes: Record<string, number> = {};
-  const profiles = profileNetworks(doc, lc.catalog);
+  const profiles = expandable ? profileNetworks(doc, lc.catalog) : undefined;
 
   workloads.forEach((w, i) => {
     const first = workloadNames.indexOf(w.name);
@@ -372,7 +430,13 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
       problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
     }
   });
-  const ctx: ValidationContext = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
+  const ctx: ValidationContext = {
+    nodeNames,
+    workloadNames,
+    networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [],
+    workloadSizes,
+    ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc.catalog) } : {}),
+  };
 
   // The references the parameter schema marks (nodes, node paths and globs), then the entry's own check.
   const judge = (def: { params: Schema<unknown>; validate?: (p: any, sc: ValidationContext) => string | LocatedMessage | undefined } | undefined, kind: string, params: Record<string, unknown>, at: KeyPath) => {
@@ -406,7 +470,7 @@ function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: 
   const template = doc.cluster.stack.profile;
   if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return undefined;
   const names = [...new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))];
-  const found = names.map((n) => catalog.networks(n)).filter((x): x is { name: string; secondary: boolean }[] => x !== undefined);
+  const found = names.map((n) => catalog.networks(n)).filter((x): x is ProfileNetwork[] => x !== undefined);
   if (!found.length || found.length !== names.length) return undefined;
   const inAll = (secondary: boolean) => found[0]!.filter((n) => n.secondary === secondary && found.every((f) => f.some((m) => m.name === n.name && m.secondary === secondary))).map((n) => n.name);
   return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
@@ -442,6 +506,8 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
         return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
+      const kernel = v.startsWith('dir:') ? underKernelMount(v.slice(4)) : undefined;
+      if (kernel) return `expected a directory of plugin binaries, found ${JSON.stringify(v)}, which is below ${kernel}: the kernel makes that up`;
       return undefined;
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
@@ -487,24 +553,61 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
   }
 }
 
+/** A network of a stack profile, as validation sees it. */
+interface ProfileNetwork {
+  name: string;
+  secondary: boolean;
+  /** The host-local IPAM sections of its plugins. */
+  hostLocal: Record<string, unknown>[];
+}
+
+/**
+ * Addresses host-local can hand out per node in each default network (those written to
+ * /etc/cni/net.d, which ip-headroom judges), the smallest over the profiles the matrix names; a
+ * network whose ranges cannot be read is left out (its checks are made at run time).
+ */
+function hostLocalCapacities(doc: ScenarioDoc, catalog: ProfileCatalog): Record<string, number> {
+  const template = doc.cluster.stack.profile;
+  if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return {};
+  const out: Record<string, number> = {};
+  for (const name of new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))) {
+    for (const net of catalog.networks(name) ?? []) {
+      if (net.secondary || !net.hostLocal.length) continue;
+      const capacities = net.hostLocal.flatMap((ipam) => (Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam])).map((r) => {
+        const subnet = r?.subnet === 'usePodCidr' ? `10.0.0.0/${doc.cluster.nodeMask}` : r?.subnet;
+        return typeof subnet === 'string' ? rangeCapacity({ ...(r as object), subnet }) : undefined;
+      });
+      if (capacities.some((c) => c === undefined)) continue; // not knowable here
+      const total = capacities.reduce<number>((a, b) => a + b!, 0);
+      out[net.name] = Math.min(out[net.name] ?? Infinity, total);
+    }
+  }
+  return out;
+}
+
 /** The stack and runtime profiles present under a repository's profiles/ directory (read once). */
 class ProfileCatalog {
   private stackNames?: string[];
   private runtimeNames?: string[];
-  private readonly networkCache = new Map<string, { name: string; secondary: boolean }[] | undefined>();
+  private readonly networkCache = new Map<string, ProfileNetwork[] | undefined>();
   constructor(private readonly repoRoot: string) {}
 
   /** The networks a stack profile defines (undefined when it does not exist or cannot be read). */
-  networks(profile: string): { name: string; secondary: boolean }[] | undefined {
+  networks(profile: string): ProfileNetwork[] | undefined {
     if (this.networkCache.has(profile)) return this.networkCache.get(profile);
-    let out: { name: string; secondary: boolean }[] | undefined;
+    let out: ProfileNetwork[] | undefined;
     if (this.stacks().includes(profile)) {
       try {
         const file = path.join(this.repoRoot, 'profiles', `${profile}.yaml`);
         const parsed = parseYamlWithPositions(readFileSync(file, 'utf8'), file);
         if (!parsed.ok) throw new Error('unreadable profile');
-        const doc = parsed.value as { networks?: { secondary?: unknown; conflist?: { name?: unknown } }[] } | null;
-        out = (doc?.networks ?? []).flatMap((n) => (typeof n?.conflist?.name === 'string' ? [{ name: n.conflist.name, secondary: n.secondary === true }] : []));
+        const doc = parsed.value as { networks?: { secondary?: unknown; conflist?: { name?: unknown; plugins?: unknown } }[] } | null;
+        out = (doc?.networks ?? []).flatMap((n) => {
+          if (typeof n?.conflist?.name !== 'string') return [];
+          const plugins = Array.isArray(n.conflist.plugins) ? (n.conflist.plugins as { ipam?: Record<string, unknown> }[]) : [];
+          const hostLocal = plugins.flatMap((pl) => (pl?.ipam?.type === 'host-local' ? [pl.ipam] : []));
+          return [{ name: n.conflist.name, secondary: n.secondary === true, hostLocal }];
+        });
       } catch {
         out = undefined; // the stack check reports an unreadable profile when the cell runs
       }

@@ -35,8 +35,32 @@ export function substituteStack(stack: Stack, values: Readonly<Record<string, st
   return out as unknown as Stack;
 }
 
+/** Cells a matrix has when --max-cells does not say otherwise. */
+export const DEFAULT_MAX_CELLS = 1000;
+/** The most --max-cells may allow: beyond it a run would never end on one machine. */
+export const MAX_CELLS_CEILING = 1_000_000;
+
+/**
+ * How many cells the matrix has: the product of its dimensions' sizes, computed without building
+ * them (Infinity once it exceeds what a number holds).
+ */
+export function cellCount(matrix: Readonly<Record<string, readonly string[]>>): number {
+  let n = 1;
+  for (const vals of Object.values(matrix)) n *= vals.length;
+  return n;
+}
+
+/** A cell count for messages: exact while it is, else its order of magnitude. */
+export function formatCellCount(n: number): string {
+  if (n <= Number.MAX_SAFE_INTEGER) return String(n);
+  return n === Infinity ? 'more than 1e308' : `about ${n.toExponential(1)}`;
+}
+
 /** Every combination of the matrix, in dimension order (the last dimension varies fastest). */
 export function combinations(matrix: Readonly<Record<string, readonly string[]>>): Record<string, string>[] {
+  // The loader refuses bigger matrices; this keeps any other caller from exhausting the heap.
+  const count = cellCount(matrix);
+  if (count > MAX_CELLS_CEILING) throw new FaultlineError('invalid-input', `the matrix has ${formatCellCount(count)} cells; at most ${MAX_CELLS_CEILING} can be expanded`);
   let out: Record<string, string>[] = [{}];
   for (const [dim, vals] of Object.entries(matrix)) {
     out = out.flatMap((partial) => vals.map((v) => ({ ...partial, [dim]: v })));
@@ -69,7 +93,7 @@ export function expandMatrix(scenario: Pick<ScenarioDoc, 'name' | 'matrix' | 'ex
     const index = matchingExpectations(expect, values)[0];
     const e = index === undefined ? undefined : expect[index];
     const expectation: CellExpectation = e
-      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.reason ? { reason: e.reason } : {}), index }
+      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.error ? { error: { ...e.error } } : {}), ...(e.reason ? { reason: e.reason } : {}), index }
       : { outcome: 'pass', failing: [] };
     return {
       id: cellId(scenario.name, values),

@@ -52,10 +52,29 @@ export const workloadSchema = s.object({
   role: s.opt(s.literal(['pod', 'nat-gateway'] as const, 'nat-gateway adds SNAT/DNAT for an elastic address inside the pod.'), 'pod'),
 });
 
+/** Why a regular expression does not compile, or undefined. */
+function regexProblem(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (e) {
+    return `expected a regular expression, found ${JSON.stringify(source)}: ${(e as Error).message}`;
+  }
+}
+
+export const expectedErrorSchema = s.object(
+  {
+    match: s.req(s.string({ minLength: 1, expected: 'a regular expression', check: regexProblem, description: 'A regular expression the error message must match, e.g. "incompatible CNI versions".' })),
+    source: s.req(s.literal(['plugin', 'runtime', 'harness'] as const, "Where the error must come from: a CNI plugin's own error, the runtime's, or the harness (anything else).")),
+  },
+  { description: 'The error an `outcome: error` cell must end in; any other error is unexpected.' },
+);
+
 export const expectationSchema = s.object({
   when: s.opt(s.record(s.string(), { keyPattern: DIM, description: 'Matrix values this expectation applies to; omitted means every cell.' })),
   outcome: s.req(s.literal(['pass', 'fail', 'error'] as const)),
   failing: s.opt(s.array(name(), { minItems: 1, unique: true, description: 'Assertions that must fail (for outcome fail).' })),
+  error: s.opt(expectedErrorSchema),
   reason: s.opt(s.string({ description: 'Why: the bug, the fix, the reference.' })),
 });
 

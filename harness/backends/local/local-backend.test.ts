@@ -246,6 +246,22 @@ describe('LocalBackend', () => {
     expect((await n.exec(['cat', '/tmp/z'])).stdout).toBe('zz');
   });
 
+  it('refuses FIFOs and other special files without blocking, and reads at most maxBytes', async () => {
+    const c = await up('special');
+    const n = c.node('node-1');
+    await execa('mkfifo', [join(n.nodeDir, 'disk/var/lib/cni/fifo')]);
+    // A FIFO in the node: stat says so; read, write and truncate refuse it instead of waiting for a peer.
+    expect(await n.stat('/var/lib/cni/fifo')).toMatchObject({ isDirectory: false, isFile: false });
+    await expect(n.readFile('/var/lib/cni/fifo')).rejects.toThrow('/var/lib/cni/fifo on node-1 is a FIFO (named pipe), not a regular file');
+    await expect(n.writeFile('/var/lib/cni/fifo', 'x')).rejects.toMatchObject({ code: 'invalid-input' });
+    await expect(n.truncateFile('/var/lib/cni/fifo', 0)).rejects.toMatchObject({ code: 'invalid-input' });
+    await expect(n.readFile('/var/lib/cni')).rejects.toThrow('/var/lib/cni on node-1 is a directory, not a regular file');
+    await n.writeFile('/var/lib/cni/big', 'abcdef');
+    expect((await n.readFile('/var/lib/cni/big', { maxBytes: 4 })).toString()).toBe('abcd');
+    expect((await n.readFile('/var/lib/cni/big', { maxBytes: 100 })).toString()).toBe('abcdef');
+    expect(await n.stat('/var/lib/cni/big')).toMatchObject({ isFile: true });
+  });
+
   it('follows symlinks only while they stay inside the node state', async () => {
     const n = (await up('links')).node('node-1');
     const disk = join(n.nodeDir, 'disk');

@@ -3,7 +3,7 @@
 // inside the node; power on = a fresh holder over the same dirs.
 import { ExecAgent } from './exec-agent.ts';
 import { mkdir, readFile, lstat } from 'node:fs/promises';
-import { closeSync, openSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, chmodSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, readFileSync, readSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -442,14 +442,30 @@ export class LocalNode implements Node {
 
   // ---- files ----
 
-  async readFile(path: string): Promise<Buffer> {
+  async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
     const r = await this.paths.resolve(path, { followFinal: true });
-    return nodeFs(path, r.hostPath, async () => readFileSync(r.hostPath));
+    return nodeFs(path, r.hostPath, async () => {
+      // Opened without blocking and judged by what was opened: a FIFO would block the open (for
+      // ever, in the thread pool), a device the read.
+      const fd = openSync(r.hostPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+      try {
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw notRegularFile(path, this.name, st);
+        if (opts.maxBytes === undefined) return readFileSync(fd);
+        const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes));
+        let length = 0;
+        for (let n = -1; n !== 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, length);
+        return buf.subarray(0, length);
+      } finally {
+        closeSync(fd);
+      }
+    });
   }
 
   async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
     const r = await this.paths.resolve(path, { followFinal: true });
     await nodeFs(path, r.hostPath, async () => {
+      refuseSpecialFile(r.hostPath, path, this.name); // opening a FIFO to write waits for a reader
       const opts = mode === undefined ? {} : { mode };
       try {
         writeFileSync(r.hostPath, data, opts);
@@ -475,7 +491,10 @@ export class LocalNode implements Node {
       throw new FaultlineError('invalid-input', `truncate ${path}: size must be a non-negative integer, got ${size}`);
     }
     const r = await this.paths.resolve(path, { followFinal: true });
-    await nodeFs(path, r.hostPath, async () => truncateSync(r.hostPath, size));
+    await nodeFs(path, r.hostPath, async () => {
+      refuseSpecialFile(r.hostPath, path, this.name);
+      truncateSync(r.hostPath, size);
+    });
   }
 
   /** Removes a file (or a directory tree); a missing path is fine. Never a root itself. */
@@ -491,7 +510,7 @@ export class LocalNode implements Node {
     const r = await this.paths.resolve(path, { followFinal: true });
     try {
       const s = statSync(r.hostPath);
-      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory() };
+      return { size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory(), isFile: s.isFile() };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -590,7 +609,33 @@ async function nodeFs<T>(nodePath: string, hostPath: string, op: () => Promise<T
   }
 }
 
+/** What a node path is when it is not a regular file ("a FIFO (named pipe)"). */
+function specialType(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+function notRegularFile(nodePath: string, node: string, st: Stats): FaultlineError {
+  return new FaultlineError('invalid-input', `${nodePath} on ${node} is ${specialType(st)}, not a regular file`);
+}
+
+/** Refuses a path that exists and is not a regular file (a missing one is the caller's to create). */
+function refuseSpecialFile(hostPath: string, nodePath: string, node: string): void {
+  let st: Stats;
+  try {
+    st = statSync(hostPath);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) throw notRegularFile(nodePath, node, st);
+}
+
 function rewriteFsError(e: unknown, hostPath: string, nodePath: string): unknown {
+  if (e instanceof FaultlineError) return e;
   if (e instanceof Error && 'code' in e) {
     e.message = e.message.split(hostPath).join(nodePath);
     (e as NodeJS.ErrnoException).path = nodePath;

@@ -26,10 +26,10 @@ describe('faultline list', () => {
       '  Two dimensions, one of them only selecting expectations.',
       '  suites: default, matrix',
       '  cells (6):',
-      '    matrix-expect[harvester=v1.4.1,cni=system]  expect error',
-      '    matrix-expect[harvester=v1.4.1,cni=1.1.1]  expect error',
+      '    matrix-expect[harvester=v1.4.1,cni=system]  expect error (harness: /cannot boot/)',
+      '    matrix-expect[harvester=v1.4.1,cni=1.1.1]  expect error (harness: /cannot boot/)',
       '    matrix-expect[harvester=v1.4.2,cni=system]  expect pass',
-      '    matrix-expect[harvester=v1.4.2,cni=1.1.1]  expect error',
+      '    matrix-expect[harvester=v1.4.2,cni=1.1.1]  expect error (plugin: /incompatible CNI versions/)',
       '    matrix-expect[harvester=v1.4.3,cni=system]  expect pass',
       '    matrix-expect[harvester=v1.4.3,cni=1.1.1]  expect pass',
     ]);
@@ -39,7 +39,7 @@ describe('faultline list', () => {
     const r = await list({ suite: ['matrix'], json: true });
     const doc = JSON.parse(r.out.join('\n'));
     expect(doc.map((s: { name: string }) => s.name)).toEqual(['matrix-expect']);
-    expect(doc[0].cells[3]).toEqual({ id: 'matrix-expect[harvester=v1.4.2,cni=1.1.1]', values: { harvester: 'v1.4.2', cni: '1.1.1' }, stack: { profile: 'harvester/v1.4.2', cni: '1.1.1' }, expect: { outcome: 'error', failing: [], index: 1 } });
+    expect(doc[0].cells[3]).toEqual({ id: 'matrix-expect[harvester=v1.4.2,cni=1.1.1]', values: { harvester: 'v1.4.2', cni: '1.1.1' }, stack: { profile: 'harvester/v1.4.2', cni: '1.1.1' }, expect: { outcome: 'error', failing: [], error: { source: 'plugin', match: 'incompatible CNI versions' }, index: 1 } });
     await expect(list({ suite: ['nightly'] })).rejects.toThrow("--suite nightly: no scenario belongs to it; suites: default, matrix");
   });
 

@@ -5,6 +5,7 @@ import { duplicateNames, findScenarioFiles, loadScenario } from '../../scenario/
 import { expandMatrix, type Cell } from '../../scenario/matrix.ts';
 import type { Scenario } from '../../model/scenario.ts';
 import { defaultScenarioDir } from './validate.ts';
+import { maxCellsFlag, maxCellsHelp, maxCellsOption } from '../flags.ts';
 
 /** The description's first line, cut at its first sentence when it is long (folded YAML text). */
 export function summaryLine(description: string): string {
@@ -14,29 +15,33 @@ export function summaryLine(description: string): string {
   return sentence ?? `${first.slice(0, 97)}...`;
 }
 
-// "pass", or "fail (a, b)" for an expected failure.
+// "pass", "fail (a, b)" for an expected failure, "error (plugin: /regex/)" for an expected error.
 function expectationText(cell: Cell): string {
   const e = cell.expectation;
-  return e.outcome === 'fail' ? `fail (${e.failing.join(', ')})` : e.outcome;
+  if (e.outcome === 'fail') return `fail (${e.failing.join(', ')})`;
+  if (e.outcome === 'error' && e.error) return `error (${e.error.source}: /${e.error.match}/)`;
+  return e.outcome;
 }
 
 export const listCommand: Command = {
   name: 'list',
   summary: 'List scenarios with their description, matrix cells and suites',
-  usage: 'faultline list [dirs or files...] [--suite <name>] [--json]   (default: scenarios/)',
-  optionHelp: { suite: 'only scenarios of this suite', json: 'machine-readable output' },
+  usage: 'faultline list [dirs or files...] [--suite <name>] [--json] [--max-cells N]   (default: scenarios/)',
+  optionHelp: { suite: 'only scenarios of this suite', json: 'machine-readable output', ...maxCellsHelp },
   options: {
     suite: { type: 'string', multiple: true },
     json: { type: 'boolean' },
+    ...maxCellsOption,
   },
   async run(values, positionals, io) {
+    const limits = maxCellsFlag(values);
     const dirs = positionals.length ? positionals : [defaultScenarioDir()];
     const suites = (values.suite as string[] | undefined) ?? [];
     const scenarios: Scenario[] = [];
     let invalid = false;
     for (const file of await findScenarioFiles(dirs)) {
       try {
-        scenarios.push(await loadScenario(file));
+        scenarios.push(await loadScenario(file, limits));
       } catch (e) {
         if (!(e instanceof InvalidInputError)) throw e;
         invalid = true;

@@ -9,21 +9,18 @@ import { allReapers, getBackend } from '../../backends/index.ts';
 import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
 import { runExitCode } from '../../runner/outcome.ts';
 import { FaultlineError } from '../../errors.ts';
+import { decimalFlag, maxCellsFlag, maxCellsHelp, maxCellsOption } from '../flags.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { RunReport } from '../../model/report.ts';
 import { shrinkCell, type ShrinkOutcome } from '../../shrink/shrink.ts';
 
-function intFlag(name: string, raw: unknown, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new FaultlineError('usage', `Expected the \`--${name}\` option to be an integer >= ${min}, got \`${String(raw)}\``);
-  return n;
-}
+/** Most cells run at once; more would only queue behind the machine's cores. */
+export const MAX_JOBS = 1024;
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run scenarios (files or directories) across their matrix and write reports.',
-  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--backend NAME] [--shrink [--shrink-runs N]]',
+  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--backend NAME] [--shrink [--shrink-runs N]] [--max-cells N]',
   optionHelp: {
     out: 'report directory (default reports/<run-id>)',
     only: 'run only the cells with this matrix value, e.g. --only harvester=v1.4.2',
@@ -34,6 +31,7 @@ export const runCommand: Command = {
     backend: 'run every cell on this backend instead of the scenario\'s cluster.backend (local)',
     shrink: 'for a failing churn cell, search a smaller schedule that fails the same way and write it as a scenario',
     'shrink-runs': 'most runs the shrink search may make',
+    ...maxCellsHelp,
   },
   options: {
     out: { type: 'string' },
@@ -45,16 +43,19 @@ export const runCommand: Command = {
     backend: { type: 'string' },
     shrink: { type: 'boolean' },
     'shrink-runs': { type: 'string' },
+    ...maxCellsOption,
   },
   async run(values, positionals, io) {
     if (!positionals.length) throw new FaultlineError('usage', 'name at least one scenario file or directory, e.g. faultline run scenarios/');
-    const jobs = intFlag('jobs', values.jobs, 1);
-    const seed = intFlag('seed', values.seed, 0);
-    const shrinkRuns = intFlag('shrink-runs', values['shrink-runs'], 1);
+    const jobs = decimalFlag('jobs', values.jobs, 1, MAX_JOBS);
+    const seed = decimalFlag('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
+    const shrinkRuns = decimalFlag('shrink-runs', values['shrink-runs'], 1, 10_000);
+    const limits = maxCellsFlag(values);
+    if (values.out === '') throw new FaultlineError('usage', 'Expected the `--out` option to be a directory path, got an empty string');
     if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
     const backend = typeof values.backend === 'string' ? values.backend : undefined;
     if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error, before any loading
-    let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)), backend ? { backend } : {});
+    let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)), { ...limits, ...(backend ? { backend } : {}) });
     if (typeof values.suite === 'string') {
       const suite = values.suite;
       scenarios = scenarios.filter((s) => s.suites.includes(suite));

@@ -5,7 +5,8 @@ import { EXIT, FaultlineError, InvalidInputError, formatLocation } from '../../e
 import { REPO_ROOT } from '../../version.ts';
 import type { Command } from '../command.ts';
 import { duplicateNames, findScenarioFiles, loadScenario } from '../../scenario/load.ts';
-import { expandMatrix } from '../../scenario/matrix.ts';
+import { cellCount } from '../../scenario/matrix.ts';
+import { maxCellsFlag, maxCellsHelp, maxCellsOption } from '../flags.ts';
 import type { Scenario } from '../../model/scenario.ts';
 
 /** `scenarios/` of the working directory, else of the faultline checkout. */
@@ -16,18 +17,20 @@ export function defaultScenarioDir(): string {
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check scenario files (schema, matrix, CIDRs, profiles) without running them',
-  usage: 'faultline validate [files or dirs...]   (default: scenarios/)',
-  options: {},
-  async run(_values, positionals, io) {
+  usage: 'faultline validate [files or dirs...] [--max-cells N]   (default: scenarios/)',
+  optionHelp: { ...maxCellsHelp },
+  options: { ...maxCellsOption },
+  async run(values, positionals, io) {
+    const limits = maxCellsFlag(values);
     const files = await findScenarioFiles(positionals.length ? positionals : [defaultScenarioDir()]);
     if (!files.length) throw new FaultlineError('usage', `no scenario files (*.yaml, *.yml) in ${positionals.join(', ') || defaultScenarioDir()}`);
     const loaded: Scenario[] = [];
     let invalid = 0;
     for (const file of files) {
       try {
-        const scenario = await loadScenario(file);
+        const scenario = await loadScenario(file, limits);
         loaded.push(scenario);
-        const cells = expandMatrix(scenario).length;
+        const cells = cellCount(scenario.matrix);
         io.out(`ok ${file} (${cells} cell${cells === 1 ? '' : 's'})`);
       } catch (e) {
         if (!(e instanceof InvalidInputError)) throw e;

@@ -17,7 +17,7 @@ function memNode(name = 'node-1'): Node & { files: Map<string, string> } {
     files,
     writeFile: async (p: string, d: string | Uint8Array) => void files.set(p, String(d)),
     readFile: async (p: string) => Buffer.from(files.get(p) ?? ''),
-    stat: async (p: string) => (files.has(p) ? { size: files.get(p)!.length, mtimeMs: 0, isDirectory: false } : undefined),
+    stat: async (p: string) => (files.has(p) ? { size: files.get(p)!.length, mtimeMs: 0, isDirectory: false, isFile: true } : undefined),
     removeFile: async (p: string) => void files.delete(p),
   } as unknown as Node & { files: Map<string, string> };
 }
