@@ -8,6 +8,9 @@ import type { Workload } from '../model/scenario.ts';
 import { FaultlineError, errorMessage } from '../errors.ts';
 import { RuntimeCrash, StackIncompatibleError, type SandboxRuntime } from '../runtime/types.ts';
 import type { NodeAgent, PodOpOptions, PodSpec, PodState } from './types.ts';
+import { workloadPod } from './pods.ts';
+
+export { workloadPod };
 
 /** The desired pods of a node: each workload's replicas on the nodes it selects (`<wl>-n<i>-<r>`). */
 export function workloadPods(workloads: readonly Workload[], node: string, nodeNumber: number): PodSpec[] {
@@ -15,7 +18,7 @@ export function workloadPods(workloads: readonly Workload[], node: string, nodeN
   for (const wl of workloads) {
     if (wl.nodes && !wl.nodes.includes(node)) continue;
     for (let i = 0; i < (wl.replicasPerNode ?? 1); i++) {
-      specs.push({ name: `${wl.name}-n${nodeNumber}-${i}`, node, workload: wl.name, networks: wl.networks ?? [], role: wl.role ?? 'pod' });
+      specs.push(workloadPod(wl, node, nodeNumber, i));
     }
   }
   return specs;
@@ -144,9 +147,12 @@ export class KubeletAgent implements NodeAgent {
     const state: PodState = { spec, containerId: '', netnsName: '', netns: '', phase: 'running', attachments: [] };
     this.states.set(spec.name, state);
     try {
-      const sb = await this.runtime.runPodSandbox({ name: spec.name, workload: spec.workload, networks: spec.networks, role: spec.role }, opts.crash ? { crash: opts.crash } : {});
+      const sb = await this.runtime.runPodSandbox(
+        { name: spec.name, workload: spec.workload, networks: spec.networks, role: spec.role, ...(spec.capabilities ? { capabilities: spec.capabilities } : {}), ...(spec.args ? { args: spec.args } : {}) },
+        opts.crash ? { crash: opts.crash } : {},
+      );
       Object.assign(state, { containerId: sb.id, netnsName: sb.netnsName, netns: sb.netns, attachments: sb.attachments });
-      this.timeline.add({ kind: 'op', op: 'add', node: this.node.name, pod: spec.name, result: 'ok', durationMs: Date.now() - started, detail: { containerId: sb.id, ips: sb.attachments.flatMap((a) => a.ips), ...opts.detail } });
+      this.timeline.add({ kind: 'op', op: 'add', node: this.node.name, pod: spec.name, result: 'ok', durationMs: Date.now() - started, detail: { containerId: sb.id, ips: sb.attachments.flatMap((a) => a.ips), networks: sb.attachments.map((a) => ({ network: a.network, ifName: a.ifName, ips: a.ips })), ...opts.detail } });
     } catch (e) {
       const sb = (e as { sandbox?: { id: string; netnsName: string; netns: string } }).sandbox;
       if (sb) Object.assign(state, { containerId: sb.id, netnsName: sb.netnsName, netns: sb.netns });

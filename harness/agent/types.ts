@@ -4,7 +4,7 @@
 // (docs/ARCHITECTURE.md "Node agent and runtime").
 import type { Node } from '../backends/types.ts';
 import type { Attachment } from '../model/snapshot.ts';
-import type { WorkloadRole } from '../model/scenario.ts';
+import type { PodCapabilities, WorkloadRole } from '../model/scenario.ts';
 import type { CrashPoints, SandboxRuntime } from '../runtime/types.ts';
 
 export interface PodSpec {
@@ -14,6 +14,10 @@ export interface PodSpec {
   /** Secondary networks (Multus style), attached as net1, net2... */
   networks: string[];
   role: WorkloadRole;
+  /** What kubelet passes besides the pod's identity: port mappings, bandwidth annotations. */
+  capabilities?: PodCapabilities;
+  /** Extra CNI_ARGS (the model runtime only). */
+  args?: Record<string, string>;
 }
 
 /** running: its sandbox is up (or being set up); failed: its setup failed or crashed; terminating: a delete is under way or failed. */

@@ -4,12 +4,13 @@ import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { nodeParam, selectNodes } from './node-filter.ts';
 import type { Evidence } from '../model/verdict.ts';
+import { lastOwnerText } from './owners.ts';
 
 export const noLeakedReservations = defineAssertion({
   name: 'no-leaked-reservations',
   description: 'Every host-local reservation belongs to a live attachment.',
   params: s.object({ node: nodeParam, network: s.opt(s.string({ description: 'Only this network (default: all).' })) }),
-  evaluate(_ctx, snapshot, p) {
+  evaluate(ctx, snapshot, p) {
     const evidence: Evidence[] = [];
     let total = 0;
     for (const n of selectNodes(snapshot, p.node)) {
@@ -18,7 +19,8 @@ export const noLeakedReservations = defineAssertion({
         if (p.network && r.network !== p.network) continue;
         total++;
         if (r.unreadable) {
-          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})`, node: n.node, file: r.file });
+          const last = lastOwnerText(ctx, n.node, r.ip, r.network);
+          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})${last.text}`, node: n.node, file: r.file, ...last.fields });
         } else if (!live.has(`${r.containerId}/${r.ifName ?? ''}`) && !(r.ifName === undefined && [...live].some((k) => k.startsWith(`${r.containerId}/`)))) {
           evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName });
         }

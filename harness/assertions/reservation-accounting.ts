@@ -7,20 +7,13 @@ import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass } from './registry.ts';
 import { nodeParam, selectNodes } from './node-filter.ts';
 import type { Evidence } from '../model/verdict.ts';
-import type { CellContext } from '../context/cell-context.ts';
+import { lastOwnerText, ownerText } from './owners.ts';
 
 export const networkParam = s.opt(s.string({ minLength: 1, description: 'Only this network (default: every network).' }));
 
 export function checkNetworkName(network: string | undefined, names: string[]): string | undefined {
   if (network === undefined || names.includes(network)) return undefined;
   return `unknown network '${network}'; the stack profile defines ${names.length ? names.join(', ') : 'no network'}`;
-}
-
-/** Who a container id belongs to, for evidence: "pod gw-n1-0 (terminating: <error>)". */
-export function ownerText(ctx: CellContext, node: string, containerId: string | undefined): string {
-  const st = containerId ? ctx.agent(node).pods().find((p) => p.containerId === containerId) : undefined;
-  if (!st) return 'no pod the runtime knows of';
-  return `pod ${st.spec.name} (${st.phase}${st.error ? `: ${st.error.length > 200 ? st.error.slice(0, 197) + '...' : st.error}` : ''})`;
 }
 
 export const reservationAccounting = defineAssertion({
@@ -47,7 +40,8 @@ export const reservationAccounting = defineAssertion({
         // ambiguous while an operation is under way on the node, and judged once none is.
         if (r.unreadable === 'empty file' && busy.size) continue;
         if (r.unreadable) {
-          bad.push({ summary: `${n.node}/${r.network}: ${r.file} is unreadable (${r.unreadable})`, node: n.node, network: r.network, file: r.file });
+          const last = lastOwnerText(ctx, n.node, r.ip, r.network);
+          bad.push({ summary: `${n.node}/${r.network}: ${r.file} is unreadable (${r.unreadable})${last.text}`, node: n.node, network: r.network, file: r.file, ...last.fields });
           continue;
         }
         if (busy.has(r.containerId!)) continue;

@@ -46,6 +46,11 @@ export interface StackProfile {
   networks: NetworkDef[];
   stageFiles: StageFile[];
   file: string;
+  /**
+   * Where the stack came from: a profile under profiles/, a profile file named relative to the
+   * scenario, or written inline in the scenario; `inline` lists the fields the scenario wrote itself.
+   */
+  origin?: { kind: 'profile' | 'file' | 'inline'; inline: string[] };
 }
 
 /** Runtime (libcni) behaviour that differs between releases; each field cites its source. */

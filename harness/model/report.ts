@@ -16,8 +16,11 @@ export interface CellReport {
   reason: string;
   /** passed and xfail, or an error the scenario expected. */
   asExpected: boolean;
-  /** `error`: for outcome error, the error expected (its source and a regex of its message). */
-  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string; error?: { match: string; source: 'plugin' | 'runtime' | 'harness' } };
+  /**
+   * `error`: for outcome error, the error expected (its source and a regex of its message);
+   * `evidence`: regexes the evidence of expected failures must match, by assertion name.
+   */
+  expected: { outcome: 'pass' | 'fail' | 'error'; failing: string[]; reason?: string; error?: { match: string; source: 'plugin' | 'runtime' | 'harness' }; evidence?: Record<string, string> };
   assertions: AssertionResult[];
   warnings: string[];
   /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
@@ -29,6 +32,16 @@ export interface CellReport {
     containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
+    /**
+     * Where the stack came from: a profile under profiles/, a profile file beside the scenario, or
+     * written inline in the scenario (`inline`: the fields the scenario wrote itself); `file` is the
+     * profile file or the scenario.
+     */
+    origin?: { kind: 'profile' | 'file' | 'inline'; file: string; inline: string[] };
+    /** The networks as resolved: file in /etc/cni/net.d, name, plugin types, and the conflist. */
+    networks?: { file: string; name: string; secondary: boolean; plugins: string[]; conflist: Record<string, unknown> }[];
+    /** The boot stage files (where they come from). */
+    stageFiles?: { path: string; source: string }[];
   };
   seed: number;
   durationMs: number;

@@ -2,10 +2,19 @@
 // time, that its schema produces exactly these types). Steps and checks stay generic here: their
 // parameters belong to the fault or assertion that registered them.
 
-/** One step: a fault, a wait or an action, by its registered name. */
+/** One step: a fault, a wait or an action, by its registered name; or `repeat`, a group of steps. */
 export interface StepSpec {
   kind: string;
   params: Record<string, unknown>;
+}
+
+/** The step kind that repeats a group of steps (structural: the runner, not a fault, runs it). */
+export const REPEAT_STEP = 'repeat';
+
+/** `repeat: { times, steps }`: the steps, in order, `times` times; nestable. */
+export interface RepeatParams {
+  times: number;
+  steps: StepSpec[];
 }
 
 /** One invariant or assertion, by its registered name. */
@@ -18,12 +27,35 @@ export interface CheckSpec {
 
 export type WorkloadRole = 'pod' | 'nat-gateway';
 
+/** A hostPort mapping as a pod spec gives it (kubelet passes it in the CRI pod config). */
+export interface PortMappingSpec {
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  hostIP?: string;
+}
+
+/** The kubernetes.io/ingress-bandwidth and egress-bandwidth annotations: quantities like 10M (bits/s). */
+export interface BandwidthSpec {
+  ingress?: string;
+  egress?: string;
+}
+
+/** What kubelet passes for a pod besides its identity: CNI capabilities (runtimeConfig). */
+export interface PodCapabilities {
+  portMappings?: PortMappingSpec[];
+  bandwidth?: BandwidthSpec;
+}
+
 export interface Workload {
   name: string;
   replicasPerNode: number;
   nodes?: string[];
   networks?: string[];
   role: WorkloadRole;
+  capabilities?: PodCapabilities;
+  /** Extra CNI_ARGS (K=V) for every pod of the workload (the model runtime only). */
+  args?: Record<string, string>;
 }
 
 export type ExpectedOutcome = 'pass' | 'fail' | 'error';
@@ -40,21 +72,61 @@ export interface ExpectedError {
   source: ErrorSource;
 }
 
+/** An assertion expected to fail with evidence matching a regular expression. */
+export interface ExpectedFailure {
+  name: string;
+  evidence: string;
+}
+
 export interface Expectation {
   when?: Record<string, string>;
   outcome: ExpectedOutcome;
-  failing?: string[];
+  /** Names, or { name, evidence } where the failure must show evidence matching a regex. */
+  failing?: (string | ExpectedFailure)[];
   error?: ExpectedError;
   reason?: string;
 }
 
-/** The stack fields of a scenario; each may hold ${dimension} placeholders until a cell fills them. */
+/** The name of an entry of `expect.failing`. */
+export function failingName(f: string | ExpectedFailure): string {
+  return typeof f === 'string' ? f : f.name;
+}
+
+/** A CNI network configuration list as a profile or a scenario writes it. */
+export type ConflistSpec = {
+  name: string;
+  cniVersion: string;
+  disableCheck?: boolean;
+  disableGC?: boolean;
+  plugins: Record<string, unknown>[];
+};
+
+/** A network of a stack: its file in /etc/cni/net.d and its conflist. */
+export type NetworkSpec = {
+  file: string;
+  secondary: boolean;
+  segment?: string;
+  conflist: ConflistSpec;
+};
+
+export type StageFileSpec = { path: string; source: string; content: string };
+export type SubstitutionSpec = { plugin: string; standIn: string; why: string };
+
+/**
+ * The stack fields of a scenario; the string fields may hold ${dimension} placeholders until a cell
+ * fills them. `profile` names a profile under profiles/ or a file relative to the scenario
+ * (./my-stack.yaml); `networks`, `stageFiles` and `substitutions` carry a stack inline (without a
+ * profile) or replace the profile's.
+ */
 export interface StackSelection {
-  profile: string;
+  profile?: string;
   cni?: string;
   runtime?: string;
   cniVersion?: string;
   delegation?: string;
+  networks?: NetworkSpec[];
+  stageFiles?: StageFileSpec[];
+  substitutions?: SubstitutionSpec[];
 }
 
 /** What the node agent (kubelet) does; a string holds a ${dimension} placeholder ("true" or "false"). */
@@ -98,6 +170,8 @@ export interface Scenario extends ScenarioDoc {
 export interface CellExpectation {
   outcome: ExpectedOutcome;
   failing: string[];
+  /** Regexes the evidence of a failing assertion must match, by assertion name. */
+  evidence?: Record<string, string>;
   /** For outcome error: which error. */
   error?: ExpectedError;
   reason?: string;
@@ -113,6 +187,8 @@ export interface ValidationContext {
   networkNames: string[];
   /** Pods per workload (replicasPerNode x its nodes). */
   workloadSizes?: Record<string, number>;
+  /** The workloads as written (nodes, replicas, capabilities). */
+  workloads?: Workload[];
   /** Addresses host-local can hand out per node, by default network, where the profiles tell. */
   hostLocalCapacity?: Record<string, number>;
 }
@@ -125,7 +201,7 @@ export interface LocatedMessage {
 
 /**
  * What some steps need of a runtime: crash points inside libcni's ADD, CNI GC (libcni >= 1.2 through
- * the runtime), secondary networks attached as Multus does. The model has all three; a real
- * containerd has none of them here.
+ * the runtime), secondary networks attached as Multus does, CNI_ARGS of the scenario's choosing. The
+ * model has all four; a real containerd has none of them here.
  */
-export type RuntimeCapability = 'crash-points' | 'cni-gc' | 'multi-network';
+export type RuntimeCapability = 'crash-points' | 'cni-gc' | 'multi-network' | 'cni-args';

@@ -26,6 +26,8 @@ export interface LinkInfo {
   /** Peer's ifindex / netns id for veths, as ip -j link reports. */
   peer?: string;
   master?: string;
+  /** The link a macvlan, ipvlan or vlan sits on, when it is in the same namespace. */
+  parent?: string;
   up: boolean;
   /** Whose namespace holds the link: 'node' or a pod's netns name. */
   ns: string;

@@ -34,13 +34,32 @@ const LIST_KEYS: Record<DeltaList, (item: any) => string> = {
 };
 
 export type TimelineEntry =
-  | { at: number; kind: 'step'; index: number; step: string; detail: string; result: 'ok' | 'error'; error?: string; durationMs: number }
+  /**
+   * A step that ran: `index` is its place among the scenario's top-level steps (0-based), `number`
+   * how every message names it (1-based, "3.2.1" inside repeats: see stepNumber), `path` its key
+   * path in the scenario file.
+   */
+  | { at: number; kind: 'step'; index: number; number?: string; path?: string; step: string; detail: string; result: 'ok' | 'error'; error?: string; durationMs: number }
   | { at: number; kind: 'op'; op: string; node: string; pod?: string; result: 'ok' | 'error'; error?: string; durationMs: number; detail?: Record<string, unknown> }
   | { at: number; kind: 'observation'; after: string; nodes: NodeSnapshot[] }
   /** The changes since the previous observation (entry `base`); see NodeDelta. */
   | { at: number; kind: 'observation-delta'; after: string; base: number; nodes: NodeDelta[] }
   | { at: number; kind: 'warning'; message: string }
   | { at: number; kind: 'verdict'; result: AssertionResult };
+
+/**
+ * The one numbering of steps, used by the runner and every reporter: 1-based, and inside repeats the
+ * outer step, the iteration and the inner step joined by dots (3.2.1: step 3, iteration 2, inner
+ * step 1). Reports written before numbers existed give their top-level index + 1.
+ */
+export function stepNumber(e: { index: number; number?: string }): string {
+  return e.number ?? String(e.index + 1);
+}
+
+/** A step number from its parts (see stepNumber): [3, 2, 1] is "3.2.1". */
+export function formatStepNumber(parts: readonly number[]): string {
+  return parts.join('.');
+}
 
 /** An entry without its timestamp (distributes over the union). */
 export type TimelineInput = TimelineEntry extends infer E ? (E extends TimelineEntry ? Omit<E, 'at'> : never) : never;

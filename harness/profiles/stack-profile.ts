@@ -4,19 +4,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as s from '../schema/dsl.ts';
 import { FaultlineError } from '../errors.ts';
-import { readProfileFile } from './profile-file.ts';
+import { parseProfileText, readProfileFile, readProfileTextSync } from './profile-file.ts';
 import { REPO_ROOT } from '../version.ts';
-import type { StackProfile } from '../model/profile.ts';
+import { networksSchema, stageFilesSchema, substitutionsSchema } from './stack-parts.ts';
+import type { NetworkDef, StackProfile } from '../model/profile.ts';
+import type { StackSelection } from '../model/scenario.ts';
 
 export const PROFILES_ROOT = path.join(REPO_ROOT, 'profiles');
-
-const conflistSchema = s.object({
-  name: s.req(s.string({ minLength: 1 })),
-  cniVersion: s.req(s.string({ pattern: /^\d+\.\d+\.\d+$/ })),
-  disableCheck: s.opt(s.boolean()),
-  disableGC: s.opt(s.boolean()),
-  plugins: s.req(s.array(s.record(s.json()), { minItems: 1 })),
-});
 
 export const stackProfileSchema = s.object({
   name: s.req(s.string({ minLength: 1 })),
@@ -24,14 +18,9 @@ export const stackProfileSchema = s.object({
   references: s.opt(s.array(s.string()), []),
   cni: s.req(s.string({ minLength: 1, description: 'Default plugin version (system, sid, x.y.z).' })),
   runtime: s.req(s.string({ minLength: 1, description: 'Default runtime profile (profiles/runtime/<name>.yaml).' })),
-  substitutions: s.opt(s.array(s.object({ plugin: s.req(s.string()), standIn: s.req(s.string()), why: s.req(s.string()) })), []),
-  networks: s.req(s.array(s.object({
-    file: s.req(s.string({ pattern: /^[A-Za-z0-9._-]+\.(conflist|conf)$/ })),
-    secondary: s.opt(s.boolean(), false),
-    segment: s.opt(s.string({ pattern: /^[a-z][a-z0-9-]{0,9}$/, description: 'External segment joined by a link of this name in every node (the macvlan parent).' })),
-    conflist: s.req(conflistSchema),
-  }), { minItems: 1 })),
-  stageFiles: s.opt(s.array(s.object({ path: s.req(s.string()), source: s.req(s.string()), content: s.req(s.string()) })), []),
+  substitutions: s.opt(substitutionsSchema, []),
+  networks: s.req(networksSchema),
+  stageFiles: s.opt(stageFilesSchema, []),
 });
 
 export async function listStackProfiles(root = PROFILES_ROOT): Promise<string[]> {
@@ -55,5 +44,64 @@ export async function loadStackProfile(name: string, root = PROFILES_ROOT): Prom
     throw new FaultlineError('invalid-input', `unknown stack profile '${name}' (no ${path.relative(process.cwd(), file)}); known: ${known.join(', ')}`);
   }
   const v = await readProfileFile(file, 'stack profile', stackProfileSchema, name, "file's place under profiles/");
-  return { ...v, file } as StackProfile;
+  return { ...v, file, origin: { kind: 'profile', inline: [] } } as StackProfile;
+}
+
+/** A stack profile named by a scenario as a file relative to itself: ./my-stack.yaml. */
+export function isProfileFileRef(ref: string): boolean {
+  return ref.startsWith('./');
+}
+
+/** Why a ./ reference cannot name a profile file beside the scenario, or undefined. */
+export function profileFileRefProblem(ref: string): string | undefined {
+  const parts = ref.split('/');
+  if (!/\.ya?ml$/.test(ref)) return `expected a profile file like ./my-stack.yaml (a .yaml file beside the scenario), found ${JSON.stringify(ref)}`;
+  if (parts.includes('..') || parts.slice(1).some((p) => p === '' || p === '.')) return `expected a path below the scenario's directory without '..', '.' or '//' (like ./stacks/my-stack.yaml), found ${JSON.stringify(ref)}`;
+  return undefined;
+}
+
+/** The path of a ./ profile file, relative to the scenario file that names it. */
+export function profileFilePath(ref: string, scenarioFile: string): string {
+  return path.resolve(path.dirname(scenarioFile), ref);
+}
+
+/** Validates a stack profile file's text (a ./ file: its `name` is free). */
+export function parseStackProfileFile(text: string, file: string): StackProfile {
+  const v = parseProfileText(text, file, 'stack profile', stackProfileSchema, undefined, '');
+  return { ...v, file, origin: { kind: 'file', inline: [] } } as StackProfile;
+}
+
+/** Loads a stack profile file named relative to a scenario (./my-stack.yaml). */
+export async function loadStackProfileFile(ref: string, scenarioFile: string): Promise<StackProfile> {
+  const problem = profileFileRefProblem(ref);
+  if (problem) throw new FaultlineError('invalid-input', problem);
+  const file = profileFilePath(ref, scenarioFile);
+  return parseStackProfileFile(readProfileTextSync(file, 'stack profile'), file);
+}
+
+/** The stack fields a scenario may write inline, replacing its profile's (or making a stack without one). */
+export const INLINE_STACK_FIELDS = ['networks', 'stageFiles', 'substitutions'] as const;
+
+/**
+ * The stack of a cell: its profile (if any) with the fields the scenario writes inline put in place.
+ * Without a profile the scenario's `networks` are the stack; its cni and runtime come from the
+ * scenario (the loader requires them).
+ */
+export function withInlineStack(base: StackProfile | undefined, sel: StackSelection, scenarioFile: string): StackProfile {
+  const inline = INLINE_STACK_FIELDS.filter((f) => sel[f] !== undefined);
+  if (base && !inline.length) return base;
+  const networks = (sel.networks ?? base?.networks ?? []).map((n) => ({ ...n, conflist: structuredClone(n.conflist) as NetworkDef['conflist'] }));
+  if (!networks.length) throw new FaultlineError('invalid-input', `cluster.stack: no networks: name a profile or write 'networks' with their conflists`);
+  return {
+    name: base?.name ?? 'inline',
+    description: base?.description ?? `the stack written in ${scenarioFile}`,
+    references: base?.references ?? [],
+    cni: sel.cni ?? base?.cni ?? '',
+    runtime: sel.runtime ?? base?.runtime ?? '',
+    substitutions: sel.substitutions ?? base?.substitutions ?? [],
+    networks,
+    stageFiles: sel.stageFiles ?? base?.stageFiles ?? [],
+    file: base?.file ?? scenarioFile,
+    origin: { kind: base?.origin?.kind ?? 'inline', inline: [...inline] },
+  };
 }

@@ -1,6 +1,9 @@
 // Wording and small text helpers every reporter shares, so a cell reads the same in each document.
 import type { AssertionResult, Evidence } from '../model/verdict.ts';
 import type { CellReport, Outcome, RunReport } from '../model/report.ts';
+import { stepNumber } from '../model/timeline.ts';
+
+export { stepNumber };
 
 export const OUTCOMES: readonly Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
 
@@ -173,7 +176,9 @@ export function runtimeShort(cell: CellReport): string {
 export function stackFacts(cell: CellReport): [string, string][] {
   const s = cell.stack;
   if (!s) return [];
-  const out: [string, string][] = [['profile', s.profile]];
+  const origin = s.origin?.kind === 'inline' ? ` (written in ${s.origin.file})` : s.origin?.kind === 'file' ? ` (${s.origin.file})` : '';
+  const out: [string, string][] = [['profile', `${s.profile}${origin}${s.origin?.inline.length && s.origin.kind !== 'inline' ? `, ${s.origin.inline.join(', ')} written inline` : ''}`]];
+  for (const n of s.networks ?? []) out.push(['network', `${n.file}: ${n.name}${n.secondary ? ' (secondary)' : ''}, plugins ${n.plugins.join(' → ')}`]);
   if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source})` : ''}`]);
   out.push(['runtime', runtimeText(cell)]);
   if (s.conflistCniVersion) out.push(['conflist cniVersion', s.conflistCniVersion]);
@@ -181,14 +186,14 @@ export function stackFacts(cell: CellReport): [string, string][] {
   return out;
 }
 
-/** Ids of step and operation entries that failed, for error cells. */
 /** What each step did (its own account: what a fault applied, what GC released...), in order. */
 export function stepDetails(cell: CellReport): string[] {
   return (cell.timeline ?? []).flatMap((e) =>
-    e.kind === 'step' ? [`${e.index + 1}. ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail.replace(/\s*\n\s*/g, ' ')}`] : [],
+    e.kind === 'step' ? [`step ${stepNumber(e)} ${e.step}${e.result === 'error' ? ' (error)' : ''}: ${e.detail.replace(/\s*\n\s*/g, ' ')}`] : [],
   );
 }
 
+/** Steps and operations that failed, for error cells: each step by its number (see stepNumber). */
 export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   const out: string[] = [];
   let ops = 0;
@@ -196,7 +201,7 @@ export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   for (const e of cell.timeline ?? []) {
     if (e.kind === 'step' && e.result === 'error') {
       const detail = e.detail && e.detail !== e.error ? ` (${e.detail})` : '';
-      out.push(`step ${e.index} ${e.step}${detail}: ${e.error ?? 'error'}`);
+      out.push(`step ${stepNumber(e)} ${e.step}${detail}: ${e.error ?? 'error'}`);
     }
     if (e.kind === 'op' && e.result === 'error') {
       // A churn can fail hundreds of operations; the first ones tell the story, the JSON has all.

@@ -3,7 +3,7 @@
 // with step markers, then the assertions with their evidence.
 import type { AssertionResult, Evidence } from '../model/verdict.ts';
 import type { TimelineEntry } from '../model/timeline.ts';
-import { replayObservations } from '../model/timeline.ts';
+import { replayObservations, stepNumber } from '../model/timeline.ts';
 import type { CellReport, RunReport } from '../model/report.ts';
 import type { Reporter } from './types.ts';
 import {
@@ -123,8 +123,8 @@ export function timelineSvg(cell: CellReport): string {
   for (const s of steps) {
     const sx = f(x(s.at));
     const cls = s.result === 'error' ? 'step step-error' : 'step';
-    const title = `step ${s.index} ${s.step}: ${s.detail} (${s.result}${s.error ? `: ${s.error}` : ''}, ${formatDuration(s.durationMs)})`;
-    parts.push(`<g class="${cls}"><title>${escapeHtml(title)}</title><line x1="${sx}" x2="${sx}" y1="${M.top}" y2="${H - M.bottom}"/><text x="${sx}" y="${M.top - 6}" text-anchor="middle">${escapeHtml(String(s.index))}</text></g>`);
+    const title = `step ${stepNumber(s)} ${s.step}: ${s.detail} (${s.result}${s.error ? `: ${s.error}` : ''}, ${formatDuration(s.durationMs)})`;
+    parts.push(`<g class="${cls}"><title>${escapeHtml(title)}</title><line x1="${sx}" x2="${sx}" y1="${M.top}" y2="${H - M.bottom}"/><text x="${sx}" y="${M.top - 6}" text-anchor="middle">${escapeHtml(stepNumber(s))}</text></g>`);
   }
   // Invariants' first violations.
   for (const a of cell.assertions ?? []) {
@@ -197,9 +197,9 @@ function stepsList(cell: CellReport): string {
   const steps = (cell.timeline ?? []).filter((e): e is Step => e.kind === 'step');
   if (!steps.length) return '';
   const li = steps.map(
-    (s) => `<li value="${s.index}" class="${s.result === 'error' ? 'step-error' : ''}">${escapeHtml(s.step)}: ${escapeHtml(s.detail, { singleLine: true })} <span class="muted">${formatDuration(s.at)}, took ${formatDuration(s.durationMs)}${s.error ? `, error: ${escapeHtml(s.error, { singleLine: true })}` : ''}</span></li>`,
+    (s) => `<li class="${s.result === 'error' ? 'step-error' : ''}"><span class="muted">${escapeHtml(stepNumber(s))}</span> ${escapeHtml(s.step)}: ${escapeHtml(s.detail, { singleLine: true })} <span class="muted">${formatDuration(s.at)}, took ${formatDuration(s.durationMs)}${s.error ? `, error: ${escapeHtml(s.error, { singleLine: true })}` : ''}</span></li>`,
   );
-  return `<details class="steps"><summary>Steps (${steps.length})</summary><ol>${li.join('')}</ol></details>`;
+  return `<details class="steps"><summary>Steps (${steps.length})</summary><ul class="details">${li.join('')}</ul></details>`;
 }
 
 function cellSection(cell: CellReport, index: number, max: number): string {

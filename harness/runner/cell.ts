@@ -3,12 +3,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend, Cluster, Node } from '../backends/types.ts';
-import type { CellExpectation, ErrorSource, Scenario, StackSelection } from '../model/scenario.ts';
+import { REPEAT_STEP, type CellExpectation, type ErrorSource, type RepeatParams, type Scenario, type StackSelection, type StepSpec } from '../model/scenario.ts';
+import { expandedStepCount } from '../scenario/steps.ts';
 import { expandMatrix, selectCells, substitute, type OnlyFilter } from '../scenario/matrix.ts';
 import type { CellReport } from '../model/report.ts';
 import type { AssertionResult } from '../model/verdict.ts';
 import type { NodeSnapshot } from '../model/snapshot.ts';
-import { Timeline } from '../model/timeline.ts';
+import { Timeline, formatStepNumber } from '../model/timeline.ts';
 import type { CellContext } from '../context/cell-context.ts';
 import { resolveStack } from './stack.ts';
 import { composeAgents } from './compose.ts';
@@ -93,7 +94,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
 
   try {
     env.signal.throwIfAborted();
-    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress, locate: (field) => ({ file: plan.scenario.file, ...locate(plan.scenario.positions, ['cluster', 'stack', field]) }) });
+    stack = await resolveStack(plan.stack, { signal: env.signal, onProgress: progress, scenarioFile: plan.scenario.file, locate: (field) => ({ file: plan.scenario.file, ...locate(plan.scenario.positions, ['cluster', 'stack', field]) }) });
     const resolved = stack;
     cluster = await env.backend.up(
       {
@@ -160,21 +161,38 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     await ctx.observe('boot');
     await ctx.checkInvariants('boot');
 
-    for (const [i, step] of plan.scenario.steps.entries()) {
-      env.signal.throwIfAborted();
-      const fault = getFault(step.kind);
-      const t0 = Date.now();
-      progress(`step ${i + 1}/${plan.scenario.steps.length}: ${step.kind}`);
-      try {
-        const detail = await fault.run(ctx, step.params);
-        timeline.add({ kind: 'step', index: i, step: step.kind, detail, result: 'ok', durationMs: Date.now() - t0 });
-      } catch (e) {
-        timeline.add({ kind: 'step', index: i, step: step.kind, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
-        throw locatedError(e, plan.scenario, ['steps', i, step.kind]);
+    // Steps in order, repeats unrolled; each is numbered as every message names it (3.2.1: step 3,
+    // iteration 2, inner step 1) and observed, with the invariants checked, after it ran.
+    const total = expandedStepCount(plan.scenario.steps);
+    let ran = 0;
+    const runSteps = async (steps: readonly StepSpec[], at: (string | number)[], prefix: number[], top: number | undefined): Promise<void> => {
+      for (const [i, step] of steps.entries()) {
+        env.signal.throwIfAborted();
+        const parts = [...prefix, i + 1];
+        const keyPath = [...at, i];
+        const index = top ?? i;
+        if (step.kind === REPEAT_STEP) {
+          const p = step.params as unknown as RepeatParams;
+          for (let it = 1; it <= p.times; it++) await runSteps(p.steps, [...keyPath, REPEAT_STEP, 'steps'], [...parts, it], index);
+          continue;
+        }
+        const number = formatStepNumber(parts);
+        const fault = getFault(step.kind);
+        const t0 = Date.now();
+        progress(`step ${number} (${++ran}/${total}): ${step.kind}`);
+        const entry = { kind: 'step' as const, index, number, path: pathString(keyPath), step: step.kind };
+        try {
+          const detail = await fault.run(ctx, step.params);
+          timeline.add({ ...entry, detail, result: 'ok', durationMs: Date.now() - t0 });
+        } catch (e) {
+          timeline.add({ ...entry, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
+          throw locatedError(e, plan.scenario, [...keyPath, step.kind], number);
+        }
+        await ctx.observe(`step ${number}: ${step.kind}`);
+        await ctx.checkInvariants(`step ${number}: ${step.kind}`);
       }
-      await ctx.observe(`step ${i + 1}: ${step.kind}`);
-      await ctx.checkInvariants(`step ${i + 1}: ${step.kind}`);
-    }
+    };
+    await runSteps(plan.scenario.steps, ['steps'], [], undefined);
 
     results.push(...invariantState.values());
     const final = timeline.currentSnapshot()!;
@@ -206,11 +224,11 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     outcome,
     reason,
     asExpected: asExpected(outcome, plan.expectation, cellError),
-    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}), ...(plan.expectation.error ? { error: { ...plan.expectation.error } } : {}) },
+    expected: { outcome: plan.expectation.outcome, failing: plan.expectation.failing, ...(plan.expectation.reason ? { reason: plan.expectation.reason } : {}), ...(plan.expectation.error ? { error: { ...plan.expectation.error } } : {}), ...(plan.expectation.evidence ? { evidence: { ...plan.expectation.evidence } } : {}) },
     assertions: results,
     warnings: timeline.warnings,
     stack: {
-      profile: stack?.profile.name ?? plan.stack.profile,
+      profile: stack?.profile.name ?? plan.stack.profile ?? 'inline',
       cni: stack ? { version: stack.plugins.version, source: stack.plugins.source, dir: stack.plugins.dir, sha256: stack.plugins.sha256 } : { version: plan.stack.cni ?? '?', source: '', dir: '', sha256: {} },
       runtime: stack?.runtime.name ?? plan.stack.runtime ?? '?',
       ...(stack?.runtime.kind === 'containerd'
@@ -218,12 +236,29 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         : {}),
       substitutions: stack?.profile.substitutions ?? [],
       conflistCniVersion: stack?.conflistCniVersion ?? plan.stack.cniVersion ?? '?',
+      ...(stack ? resolvedStackFacts(stack) : {}),
     },
     seed: env.seed,
     durationMs: Date.now() - started,
     ...(cellError ? { error: { message: cellError.message, code: aborted ? 'interrupted' : errorCode(harnessError), source: cellError.source, ...(located && !aborted ? { location: located.slice(0, -2) } : {}) } } : {}),
     timeline: timeline.entries,
     artifacts: cluster ? [path.relative(env.reportDir, artifactsDir)] : [],
+  };
+}
+
+/** Where the stack came from and what its networks are, as the report shows them. */
+function resolvedStackFacts(stack: ResolvedStack): Pick<CellReport['stack'], 'origin' | 'networks' | 'stageFiles'> {
+  const p = stack.profile;
+  return {
+    origin: { kind: p.origin?.kind ?? 'profile', file: p.file, inline: [...(p.origin?.inline ?? [])] },
+    networks: p.networks.map((n) => ({
+      file: n.file,
+      name: n.conflist.name,
+      secondary: n.secondary === true,
+      plugins: n.conflist.plugins.map((x) => String(x.type ?? '?')),
+      conflist: structuredClone(n.conflist) as Record<string, unknown>,
+    })),
+    stageFiles: p.stageFiles.map((f) => ({ path: f.path, source: f.source })),
   };
 }
 
@@ -267,13 +302,13 @@ const PATH_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENXIO', 'ELOOP', 'E
  * path), with what the machine did (an errno) an environment error, or a bad input where the path
  * was not what the scenario said; only anything else stays internal (a bug of faultline).
  */
-export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'positions'>, at: (string | number)[]): FaultlineError {
+export function locatedError(e: unknown, scenario: Pick<Scenario, 'file' | 'positions'>, at: (string | number)[], stepNumber?: string): FaultlineError {
   if (e instanceof FaultlineError && e.location) return e; // located where it arose (a check inside a churn step)
   const location = { file: scenario.file, ...locate(scenario.positions, at, true) };
   // Faults start their messages with their own name, which the key path already says.
   const text = errorMessage(e);
   const kind = String(at.at(-1));
-  const message = `${pathString(at)}: ${text.startsWith(`${kind}: `) ? text.slice(kind.length + 2) : text}`;
+  const message = `${pathString(at)}${stepNumber ? ` (step ${stepNumber})` : ''}: ${text.startsWith(`${kind}: `) ? text.slice(kind.length + 2) : text}`;
   if (e instanceof FaultlineError) return new FaultlineError(e.code, message, { cause: e, location, ...(e.hint ? { hint: e.hint } : {}) });
   if (isSystemError(e)) return new FaultlineError(PATH_ERRNOS.has(e.code!) ? 'invalid-input' : 'environment', message, { cause: e, location });
   return new FaultlineError('internal', message, { cause: e, location });

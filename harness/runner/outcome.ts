@@ -1,6 +1,6 @@
 // From verdicts and the cell's expectation to an outcome (DESIGN.md "Outcomes"). Unknown is never a
 // pass: a check that could not judge makes the cell an error.
-import type { AssertionResult } from '../model/verdict.ts';
+import type { AssertionResult, Evidence } from '../model/verdict.ts';
 import type { Outcome } from '../model/report.ts';
 import type { CellExpectation, ErrorSource } from '../model/scenario.ts';
 
@@ -45,15 +45,31 @@ export function decideOutcome(results: readonly AssertionResult[], expected: Cel
   if (unexpectedFailures.length) {
     return { outcome: 'failed', reason: `unexpected failure of ${unexpectedFailures.join(', ')}` };
   }
+  // An expected failure with stated evidence must fail for that reason: failing for another one is
+  // not the bug the scenario reproduces.
+  for (const [name, pattern] of Object.entries(expected.outcome === 'fail' ? (expected.evidence ?? {}) : {})) {
+    if (!failed.includes(name)) continue;
+    const failing = results.filter((r) => r.name === name && r.status === 'fail');
+    if (failing.some((r) => r.evidence.some((e) => evidenceMatches(e, pattern)))) continue;
+    const said = failing.flatMap((r) => r.evidence).find((e) => !/^first violated after: /.test(e.summary))?.summary ?? 'no evidence';
+    return { outcome: 'failed', reason: `${name} failed, but not as expected: no evidence matches /${pattern}/ (it says: ${said.length > 160 ? `${said.slice(0, 157)}...` : said})` };
+  }
   const unknownNotExpected = unknownOnes.filter((n) => !expectedFailing.has(n));
   if (unknownOnes.length && (unknownNotExpected.length || missingFailures.some((n) => unknownOnes.includes(n)))) {
     return { outcome: 'error', reason: `could not judge ${unknownOnes.join(', ')}` };
   }
-  if (expected.outcome === 'pass') return { outcome: 'passed', reason: `all ${byName.size} check(s) held` };
+  // The count is the checks as the report lists them (an invariant and an assertion are two).
+  if (expected.outcome === 'pass') return { outcome: 'passed', reason: `all ${results.length} check(s) held` };
   if (missingFailures.length) {
     return { outcome: 'xpass', reason: `XPASS: expected ${missingFailures.join(', ')} to fail, but ${missingFailures.length === 1 ? 'it' : 'they'} held${expected.reason ? ` (${expected.reason})` : ''}` };
   }
   return { outcome: 'xfail', reason: `expected failure reproduced: ${failed.join(', ')}${expected.reason ? ` (${expected.reason})` : ''}` };
+}
+
+/** Whether an evidence item says what `pattern` expects: its summary or any of its text details. */
+export function evidenceMatches(e: Evidence, pattern: string): boolean {
+  const re = new RegExp(pattern);
+  return [e.summary, ...Object.values(e).filter((v): v is string => typeof v === 'string')].some((t) => re.test(t));
 }
 
 /**

@@ -1,6 +1,6 @@
 // What a cell's stack selection means concretely: the stack profile, the runtime profile and the
 // plugin binaries (provisioned on demand).
-import { loadStackProfile } from '../profiles/stack-profile.ts';
+import { isProfileFileRef, loadStackProfile, loadStackProfileFile, withInlineStack } from '../profiles/stack-profile.ts';
 import { loadRuntimeProfile } from '../profiles/runtime-profile.ts';
 import { resolvePlugins } from '../cni-versions/index.ts';
 import type { ResolvedRuntime, ResolvedStack } from '../model/profile.ts';
@@ -16,6 +16,8 @@ export interface ResolveStackOptions {
   onProgress?: (m: string) => void;
   /** Where the scenario sets a stack field: a failure to resolve it names that place. */
   locate?: (field: StackField) => Location;
+  /** The scenario file: a ./ profile is read relative to it, an inline stack is reported as written in it. */
+  scenarioFile?: string;
 }
 
 export async function resolveStack(sel: StackSelection, opts: ResolveStackOptions = {}): Promise<ResolvedStack> {
@@ -28,7 +30,14 @@ export async function resolveStack(sel: StackSelection, opts: ResolveStackOption
       throw new FaultlineError(e.code, `cluster.stack.${field}: ${e.message}`, { cause: e, location: opts.locate(field), ...(e.hint ? { hint: e.hint } : {}) });
     }
   };
-  const profile = await at('profile', () => loadStackProfile(sel.profile));
+  const scenarioFile = opts.scenarioFile ?? 'the scenario';
+  const base = await at('profile', async () => {
+    if (sel.profile === undefined) return undefined;
+    if (isProfileFileRef(sel.profile)) return loadStackProfileFile(sel.profile, scenarioFile);
+    return loadStackProfile(sel.profile);
+  });
+  // The fields the scenario writes inline replace the profile's (or are the whole stack).
+  const profile = await at('profile', async () => withInlineStack(base, sel, scenarioFile));
   const runtimeName = sel.runtime ?? profile.runtime;
   const progress = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
   const runtime: ResolvedRuntime = await at('runtime', async () =>

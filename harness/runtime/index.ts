@@ -30,10 +30,22 @@ export function createRuntimes(deps: RuntimeDeps): SandboxRuntime[] {
   return deps.nodes.map((node) => new ModelRuntime({ node, stack, profile: rt.profile, newId: deps.newId, ...(multi ? { multi } : {}) }));
 }
 
-/** What a runtime (by the name a scenario gives) can do, known before anything runs. */
-export function runtimeCapabilities(runtime: string): { has: RuntimeCapability[]; why?: string } {
+/** Why a real containerd cannot do each capability (FACTS.md section 7, containerd's CRI plugin). */
+const CONTAINERD_CANNOT: Record<RuntimeCapability, string> = {
+  'crash-points': 'its libcni cannot be stopped between two writes',
+  'cni-gc': 'CNI GC is not a CRI call',
+  'multi-network': 'its nodes run no Multus',
+  'cni-args': "it builds CNI_ARGS itself from the pod's metadata (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID, IgnoreUnknown) and CRI has no field for more",
+};
+
+/** What a runtime (by the name a scenario gives) can do, known before anything runs, and why not. */
+export function runtimeCapabilities(runtime: string): { has: RuntimeCapability[]; why?: string; whyNot(cap: RuntimeCapability): string | undefined } {
   if (runtime.startsWith('containerd-')) {
-    return { has: [], why: `${runtime} is a real containerd: its libcni cannot be stopped between two writes, CNI GC is not a CRI call, and its nodes run no Multus` };
+    return {
+      has: [],
+      why: `${runtime} is a real containerd: ${Object.values(CONTAINERD_CANNOT).join(', ')}`,
+      whyNot: (cap) => `${runtime} is a real containerd: ${CONTAINERD_CANNOT[cap]}`,
+    };
   }
-  return { has: ['crash-points', 'cni-gc', 'multi-network'] };
+  return { has: ['crash-points', 'cni-gc', 'multi-network', 'cni-args'], whyNot: () => undefined };
 }

@@ -4,7 +4,7 @@
 // points) and, from the real-runtime work on, containerd over CRI. docs/ARCHITECTURE.md "Runtimes".
 import type { Attachment } from '../model/snapshot.ts';
 import type { NetworkConfigList } from '../model/cni.ts';
-import type { WorkloadRole } from '../model/scenario.ts';
+import type { PodCapabilities, WorkloadRole } from '../model/scenario.ts';
 import type { GcReport, GcAttachmentRef } from './libcni/cni-runtime.ts';
 import type { CrashPoints } from './libcni/types.ts';
 
@@ -18,6 +18,10 @@ export interface SandboxConfig {
   /** Secondary networks by name, attached as net1, net2... */
   networks: readonly string[];
   role: WorkloadRole;
+  /** Port mappings and bandwidth, as kubelet passes them (CRI port_mappings, bandwidth annotations). */
+  capabilities?: PodCapabilities;
+  /** Extra CNI_ARGS; only a runtime whose CNI_ARGS can be chosen takes them (the model). */
+  args?: Record<string, string>;
 }
 
 /** CRI's SANDBOX_READY / SANDBOX_NOTREADY. */

@@ -89,7 +89,7 @@ describe('loadScenario: schema problems', () => {
       '2:14 description: expected a string, found number 3 (put it in quotes to read it as text)',
       '4:10 cluster.nodes: expected an integer >= 1 and <= 16, found string "two"',
       "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent",
-      "6:3 cluster.stack: missing required key 'profile' (a string)",
+      "6:3 cluster.stack: missing required key 'profile' (a stack profile like lab/bridge-portmap, or a file beside the scenario like ./my-stack.yaml), or write the stack inline: networks, cni and runtime",
       "7:1 surprise: unknown key 'surprise'; expected one of: name, description, references, suites, matrix, expect, cluster, workload, steps, invariants, assertions",
     ]);
   });

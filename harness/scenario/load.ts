@@ -5,7 +5,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { FaultlineError, InvalidInputError, type Location } from '../errors.ts';
+import { FaultlineError, InvalidInputError, errorMessage, type Location } from '../errors.ts';
 import { REPO_ROOT } from '../version.ts';
 import { faults, faultSchemas } from '../faults/index.ts';
 import { assertions, assertionSchemas } from '../assertions/index.ts';
@@ -15,10 +15,14 @@ import { refProblem } from './refs.ts';
 import { containerdReleaseNames } from '../components/containerd.ts';
 import { parseCidr, subnetCount } from '../util/net.ts';
 import type { Problem, Ref, Schema } from '../schema/dsl.ts';
-import type { CheckSpec, LocatedMessage, RuntimeCapability, Scenario, ScenarioDoc, StepSpec, ValidationContext } from '../model/scenario.ts';
+import { REPEAT_STEP, failingName, type CheckSpec, type LocatedMessage, type NetworkSpec, type RepeatParams, type RuntimeCapability, type Scenario, type ScenarioDoc, type ValidationContext } from '../model/scenario.ts';
 import { runtimeCapabilities } from '../runtime/index.ts';
-import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from './schema.ts';
-import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
+import { MAX_EXPANDED_STEPS, allSteps, expandedStepCount } from './steps.ts';
+import { buildScenarioSchema, generateJsonSchema, MAX_REPEAT_TIMES, type ScenarioRegistries } from './schema.ts';
+import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap, type YamlProblem } from '../schema/yaml.ts';
+import { isProfileFileRef, parseStackProfileFile, profileFilePath, profileFileRefProblem } from '../profiles/stack-profile.ts';
+import { readProfileTextSync } from '../profiles/profile-file.ts';
+import type { StackProfile } from '../model/profile.ts';
 import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
 import { rangeCapacity } from '../observe/headroom.ts';
@@ -52,6 +56,12 @@ interface LoadContext {
   maxCells: number;
   /** The backend whose node names and file roots a scenario's references are checked against. */
   backend: Pick<Backend, 'nodeNames' | 'fileRoots'>;
+}
+
+/** The context of one file's semantic checks: where it is, and where problems in other files go. */
+interface FileContext extends LoadContext {
+  file: string;
+  elsewhere: YamlProblem[];
 }
 
 function loadContext(opts: LoadOptions): Omit<LoadContext, 'backend'> {
@@ -196,10 +206,12 @@ function parseScenarioWith(text: string, file: string, lc: Omit<LoadContext, 'ba
   if (!parsed.ok) throw new InvalidInputError(parsed.problems);
   const { value, positions } = parsed;
   const problems: Problem[] = [];
+  // Problems located in other files (a ./ stack profile file the scenario names).
+  const elsewhere: YamlProblem[] = [];
   const doc = scenarioSchema.validate(value, [], problems);
-  if (doc && !problems.length) problems.push(...semanticProblems(doc, backendFor(doc, lc)));
-  if (problems.length || !doc) {
-    throw new InvalidInputError(locateProblems(problems.length ? problems : [{ path: [], message: 'invalid scenario' }], positions, file));
+  if (doc && !problems.length) problems.push(...semanticProblems(doc, { ...backendFor(doc, lc), file, elsewhere }));
+  if (problems.length || elsewhere.length || !doc) {
+    throw new InvalidInputError([...locateProblems(problems.length || elsewhere.length ? problems : [{ path: [], message: 'invalid scenario' }], positions, file), ...elsewhere]);
   }
   return { ...doc, file, positions };
 }
@@ -221,7 +233,7 @@ export function locateProblems(problems: readonly Problem[], positions: Position
 
 type Check = CheckSpec & { list: 'assertions' | 'invariants'; index: number };
 
-function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
+function semanticProblems(doc: ScenarioDoc, lc: FileContext): Problem[] {
   const problems: Problem[] = [];
   const checks: Check[] = [
     ...(doc.invariants ?? []).map((c, index) => ({ ...c, list: 'invariants' as const, index })),
@@ -238,39 +250,92 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
   }
   checkMatrix(doc, checks, problems, expandable);
   checkCluster(doc, problems, lc);
+  checkSteps(doc, problems);
+  checkWorkloadCapabilities(doc, problems, lc);
   checkReferences(doc, checks, problems, lc, expandable);
-  if (expandable) checkStack(doc, lc.catalog, problems);
-  if (expandable && !problems.length) checkRuntimeCapabilities(doc, lc.catalog, problems);
+  if (expandable) checkStack(doc, lc, problems);
+  if (expandable && !problems.length) checkRuntimeCapabilities(doc, lc, problems);
   return problems;
 }
 
+// The steps, repeats unrolled, stay within MAX_EXPANDED_STEPS: refused before anything runs, at the
+// repeat that contributes most.
+function checkSteps(doc: ScenarioDoc, problems: Problem[]): void {
+  const steps = doc.steps ?? [];
+  const total = expandedStepCount(steps);
+  if (total <= MAX_EXPANDED_STEPS) return;
+  let worst = -1;
+  let worstCount = 0;
+  steps.forEach((st, i) => {
+    const n = expandedStepCount([st]);
+    if (st.kind === REPEAT_STEP && n > worstCount) {
+      worst = i;
+      worstCount = n;
+    }
+  });
+  const at = worst >= 0 ? ['steps', worst, REPEAT_STEP, 'times'] : ['steps'];
+  const inner = worst >= 0 ? expandedStepCount((steps[worst]!.params as unknown as RepeatParams).steps) : 0;
+  const what = worst >= 0 ? `steps.${worst}.repeat runs ${formatCellCount(worstCount)} steps (${(steps[worst]!.params as unknown as RepeatParams).times} times ${inner} step${inner === 1 ? '' : 's'}); ` : '';
+  problems.push({ path: at, message: `${what}the scenario's steps expand to ${formatCellCount(total)} steps with their repeats unrolled; at most ${MAX_EXPANDED_STEPS} are allowed (each repeat's times at most ${MAX_REPEAT_TIMES})` });
+}
+
+// hostPorts a node cannot give twice: kubernetes' scheduler places at most one pod with a given
+// hostPort (and protocol) on a node.
+function checkWorkloadCapabilities(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): void {
+  const nodeNames = lc.backend.nodeNames(doc.cluster.nodes);
+  const taken = new Map<string, string>();
+  (doc.workload ?? []).forEach((w, i) => {
+    (w.capabilities?.portMappings ?? []).forEach((m, j) => {
+      const at = ['workload', i, 'capabilities', 'portMappings', j, 'hostPort'];
+      const key = `${m.hostPort}/${m.protocol ?? 'tcp'}`;
+      if ((w.replicasPerNode ?? 1) > 1) {
+        problems.push({ path: at, message: `hostPort ${m.hostPort} cannot be given to the ${w.replicasPerNode} pods of workload '${w.name}' on one node: the scheduler places at most one pod with a hostPort per node (use replicasPerNode 1)` });
+        return;
+      }
+      for (const node of w.nodes ?? nodeNames) {
+        const other = taken.get(`${node}/${key}`);
+        if (other !== undefined) {
+          problems.push({ path: at, message: `hostPort ${key} on ${node} is already mapped by ${other}; a node gives a hostPort to one pod only` });
+          return;
+        }
+        taken.set(`${node}/${key}`, `workload '${w.name}'`);
+      }
+    });
+  });
+}
+
 /**
- * Steps and networks that need what some cells' runtime cannot do (crash points, CNI GC, secondary
- * networks on a real containerd), reported at the step or the workload, naming the cells' runtimes.
+ * Steps, networks and CNI_ARGS that need what some cells' runtime cannot do (crash points, CNI GC,
+ * secondary networks or CNI_ARGS on a real containerd), reported where the scenario asks for them,
+ * naming the cells' runtimes.
  */
-function checkRuntimeCapabilities(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem[]): void {
+function checkRuntimeCapabilities(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): void {
   const runtimes = new Map<string, Record<string, string>>();
   for (const values of combinations(doc.matrix ?? {})) {
-    const profile = substitute(doc.cluster.stack.profile, values);
-    const name = doc.cluster.stack.runtime === undefined ? catalog.defaultRuntime(profile) : substitute(doc.cluster.stack.runtime, values);
+    const name = doc.cluster.stack.runtime === undefined ? lc.catalog.view(doc, values, lc.file)?.runtime : substitute(doc.cluster.stack.runtime, values);
     if (name !== undefined && !runtimes.has(name)) runtimes.set(name, values);
   }
   const lacking = (cap: RuntimeCapability) => [...runtimes.keys()].filter((r) => !runtimeCapabilities(r).has.includes(cap));
   const say = (what: string, cap: RuntimeCapability) => {
     const bad = lacking(cap);
     if (!bad.length) return undefined;
-    return `${what}, which runtime ${bad.join(', ')} cannot: ${runtimeCapabilities(bad[0]!).why ?? 'not supported'}`;
+    return `${what}, which runtime ${bad.join(', ')} cannot: ${runtimeCapabilities(bad[0]!).whyNot(cap) ?? 'not supported'}`;
   };
-  (doc.steps ?? []).forEach((step, i) => {
+  for (const { step, at } of allSteps(doc.steps ?? [])) {
     for (const cap of faults.find((f) => f.name === step.kind)?.requires ?? []) {
       const message = say(`${step.kind} needs ${CAPABILITY_TEXT[cap]}`, cap);
-      if (message) problems.push({ path: ['steps', i, step.kind], atKey: true, message: cap === 'crash-points' ? `${message} (to leave an empty result cache on a real runtime, use truncate-file with cacheOf)` : message });
+      if (message) problems.push({ path: [...at, step.kind], atKey: true, message: cap === 'crash-points' ? `${message} (to leave an empty result cache on a real runtime, use truncate-file with cacheOf)` : message });
     }
-  });
+  }
   (doc.workload ?? []).forEach((w, i) => {
-    if (!(w.networks ?? []).length) return;
-    const message = say(`workload '${w.name}' attaches secondary networks, which needs ${CAPABILITY_TEXT['multi-network']}`, 'multi-network');
-    if (message) problems.push({ path: ['workload', i, 'networks'], atKey: true, message });
+    if ((w.networks ?? []).length) {
+      const message = say(`workload '${w.name}' attaches secondary networks, which needs ${CAPABILITY_TEXT['multi-network']}`, 'multi-network');
+      if (message) problems.push({ path: ['workload', i, 'networks'], atKey: true, message });
+    }
+    if (w.args) {
+      const message = say(`workload '${w.name}' sets CNI_ARGS, which needs ${CAPABILITY_TEXT['cni-args']}`, 'cni-args');
+      if (message) problems.push({ path: ['workload', i, 'args'], atKey: true, message });
+    }
   });
 }
 
@@ -278,6 +343,7 @@ const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'crash-points': "crash points inside libcni's ADD",
   'cni-gc': "the runtime's CNI GC",
   'multi-network': 'Multus-style secondary networks',
+  'cni-args': 'CNI_ARGS of the scenario\'s choosing',
 };
 
 const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
@@ -345,8 +411,13 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
     if (e.outcome !== 'error' && e.error) {
       problems.push({ path: ['expect', i, 'error'], atKey: true, message: `'error' applies only to outcome 'error', found outcome '${e.outcome}'` });
     }
+    const seen = new Set<string>();
     (e.failing ?? []).forEach((f, j) => {
-      if (!names.includes(f)) problems.push({ path: ['expect', i, 'failing', j], message: `expected the name of an assertion of this scenario (${list(names, 'it has none')}), found ${JSON.stringify(f)}` });
+      const name = failingName(f);
+      const at = typeof f === 'string' ? ['expect', i, 'failing', j] : ['expect', i, 'failing', j, 'name'];
+      if (!names.includes(name)) problems.push({ path: at, message: `expected the name of an assertion of this scenario (${list(names, 'it has none')}), found ${JSON.stringify(name)}` });
+      else if (seen.has(name)) problems.push({ path: at, message: `'${name}' is listed twice; list it once (with its evidence, if any)` });
+      seen.add(name);
     });
   });
 
@@ -403,13 +474,13 @@ function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): v
 }
 
 // Nodes, workloads and paths named by workloads, steps and checks; each registry entry's own checks.
-function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: LoadContext, expandable: boolean): void {
+function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: Problem[], lc: FileContext, expandable: boolean): void {
   const nodeNames = lc.backend.nodeNames(doc.cluster.nodes);
   const refCtx = { nodeNames, roots: lc.backend.fileRoots };
   const workloads = doc.workload ?? [];
   const workloadNames: string[] = [];
   const workloadSizes: Record<string, number> = {};
-  const profiles = expandable ? profileNetworks(doc, lc.catalog) : undefined;
+  const profiles = expandable ? profileNetworks(doc, lc) : undefined;
 
   workloads.forEach((w, i) => {
     const first = workloadNames.indexOf(w.name);
@@ -424,7 +495,7 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
       if (!profiles) return;
       const at = ['workload', i, 'networks', j];
       if (profiles.primary.includes(n)) problems.push({ path: at, message: `'${n}' is the default network (every pod has it on eth0); list secondary networks only (${list(profiles.secondary, 'the stack profile has none')})` });
-      else if (!profiles.secondary.includes(n)) problems.push({ path: at, message: `unknown network '${n}'; ${profiles.label} define${profiles.label.startsWith('stack profile ') ? 's' : ''} the secondary network(s) ${list(profiles.secondary, '(none)')}` });
+      else if (!profiles.secondary.includes(n)) problems.push({ path: at, message: `unknown network '${n}'; ${profiles.label} define${profiles.label.startsWith('the stacks (') ? '' : 's'} the secondary network(s) ${list(profiles.secondary, '(none)')}` });
     });
     if ((w.role ?? 'pod') === 'nat-gateway' && !(w.networks ?? []).length) {
       problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
@@ -435,7 +506,8 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     workloadNames,
     networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [],
     workloadSizes,
-    ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc.catalog) } : {}),
+    workloads,
+    ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc) } : {}),
   };
 
   // The references the parameter schema marks (nodes, node paths and globs), then the entry's own check.
@@ -458,35 +530,87 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     else problems.push({ path: [...at, kind], atKey: true, message: typeof result === 'object' ? result.message : result });
   };
 
-  (doc.steps ?? []).forEach((step: StepSpec, i) => judge(faults.find((f) => f.name === step.kind), step.kind, step.params, ['steps', i]));
+  for (const { step, at } of allSteps(doc.steps ?? [])) judge(faults.find((f) => f.name === step.kind), step.kind, step.params, at);
   for (const c of checks) judge(assertions.find((a) => a.name === c.kind), c.kind, c.params, [c.list, c.index]);
 }
 
 /**
- * Network names the stack profile defines, in every cell (a matrix may name several profiles: a name
- * counts when all of them define it). Undefined when no profile could be read (reported elsewhere).
+ * Network names the stack defines, in every cell (a matrix may name several profiles: a name counts
+ * when all of them define it). Undefined when no stack could be read (reported elsewhere).
  */
-function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: string[]; secondary: string[]; label: string } | undefined {
-  const template = doc.cluster.stack.profile;
-  if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return undefined;
-  const names = [...new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))];
-  const found = names.map((n) => catalog.networks(n)).filter((x): x is ProfileNetwork[] => x !== undefined);
-  if (!found.length || found.length !== names.length) return undefined;
+function profileNetworks(doc: ScenarioDoc, lc: FileContext): { primary: string[]; secondary: string[]; label: string } | undefined {
+  const views = distinctViews(doc, lc);
+  if (!views) return undefined;
+  const found = views.map((v) => v.networks);
   const inAll = (secondary: boolean) => found[0]!.filter((n) => n.secondary === secondary && found.every((f) => f.some((m) => m.name === n.name && m.secondary === secondary))).map((n) => n.name);
-  return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
+  return { primary: inAll(false), secondary: inAll(true), label: views.length === 1 ? views[0]!.label : `the stacks (${views.map((v) => v.name).join(', ')}) all` };
+}
+
+/** The stack of every cell, one per distinct profile value; undefined when one cannot be read. */
+function distinctViews(doc: ScenarioDoc, lc: FileContext): StackView[] | undefined {
+  const template = doc.cluster.stack.profile;
+  if (template !== undefined && template.replace(/\$\{[^}]*\}/g, '').includes('${')) return undefined;
+  const byProfile = new Map<string, Record<string, string>>();
+  for (const values of combinations(doc.matrix ?? {})) {
+    const key = template === undefined ? '' : substitute(template, values);
+    if (!byProfile.has(key)) byProfile.set(key, values);
+  }
+  const views = [...byProfile.values()].map((values) => lc.catalog.view(doc, values, lc.file));
+  return views.length && views.every((v) => v !== undefined) ? (views as StackView[]) : undefined;
 }
 
 const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
-// Every value the stack takes across the matrix names an existing profile and a well-formed version.
-function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem[]): void {
+// The networks a scenario writes inline: a default network among them, unique files and names, and
+// every plugin with its type.
+function checkInlineNetworks(networks: readonly NetworkSpec[], problems: Problem[]): void {
+  const at = ['cluster', 'stack', 'networks'];
+  if (!networks.some((n) => !n.secondary)) {
+    problems.push({ path: at, atKey: true, message: 'expected a default network (one without secondary: true): every pod gets it on eth0' });
+  }
+  const files = new Map<string, number>();
+  const names = new Map<string, number>();
+  networks.forEach((n, j) => {
+    const f = files.get(n.file);
+    if (f !== undefined) problems.push({ path: [...at, j, 'file'], message: `file '${n.file}' is already used by networks.${f}; each network needs its own file` });
+    else files.set(n.file, j);
+    const m = names.get(n.conflist.name);
+    if (m !== undefined) problems.push({ path: [...at, j, 'conflist', 'name'], message: `network name '${n.conflist.name}' is already used by networks.${m}; names must be unique` });
+    else names.set(n.conflist.name, j);
+    n.conflist.plugins.forEach((plugin, k) => {
+      if (typeof plugin.type !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(plugin.type)) {
+        problems.push({ path: [...at, j, 'conflist', 'plugins', k], message: `expected a plugin with a 'type' naming its binary in /opt/cni/bin (bridge, ptp, macvlan, portmap, bandwidth...), found ${plugin.type === undefined ? 'no type' : JSON.stringify(plugin.type)}` });
+      }
+    });
+  });
+}
+
+// Every value the stack takes across the matrix names an existing profile (or a valid profile file
+// beside the scenario) and a well-formed version; a stack without a profile is complete inline.
+function checkStack(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): void {
+  const catalog = lc.catalog;
   const matrix = doc.matrix ?? {};
   const cells = combinations(matrix);
   const stack = doc.cluster.stack as Record<StackField, string | undefined>;
+  if (doc.cluster.stack.networks) checkInlineNetworks(doc.cluster.stack.networks, problems);
   const checkers: Partial<Record<StackField, (v: string) => string | undefined>> = {
     profile: (v) => {
-      if (!PROFILE_NAME.test(v) || v.split('/').includes('..')) return `expected a stack profile name like harvester/v1.4.3 (a path under profiles/, without .yaml), found ${JSON.stringify(v)}`;
+      if (isProfileFileRef(v)) {
+        const bad = profileFileRefProblem(v);
+        if (bad) return bad;
+        const file = profileFilePath(v, lc.file);
+        const read = catalog.profileFile(file);
+        if (read.error instanceof InvalidInputError) {
+          for (const p of read.error.problems) {
+            if (!lc.elsewhere.some((q) => q.message === p.message && q.location.line === p.location.line)) lc.elsewhere.push({ location: { file: p.location.file, line: p.location.line ?? 1, column: p.location.column ?? 1 }, message: p.message });
+          }
+          return `the stack profile file ${v} (${file}) is not valid: ${read.error.problems.length} problem(s), each reported at its line`;
+        }
+        if (read.error) return errorMessage(read.error);
+        return undefined;
+      }
+      if (!PROFILE_NAME.test(v) || v.split('/').includes('..')) return `expected a stack profile name like harvester/v1.4.3 (a path under profiles/, without .yaml) or a profile file beside the scenario like ./my-stack.yaml, found ${JSON.stringify(v)}`;
       if (!catalog.stacks().includes(v)) return `no stack profile '${v}' (profiles/${v}.yaml); known: ${list(catalog.stacks(), 'none')}`;
       return undefined;
     },
@@ -553,7 +677,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
   }
 }
 
-/** A network of a stack profile, as validation sees it. */
+/** A network of a stack, as validation sees it. */
 interface ProfileNetwork {
   name: string;
   secondary: boolean;
@@ -561,17 +685,36 @@ interface ProfileNetwork {
   hostLocal: Record<string, unknown>[];
 }
 
+/** What validation knows of one cell's stack: its networks and its default runtime. */
+interface StackView {
+  /** The profile value, or "inline". */
+  name: string;
+  /** For messages: "stack profile lab/x", "the scenario's inline stack". */
+  label: string;
+  networks: ProfileNetwork[];
+  runtime?: string;
+}
+
+/** The networks of a profile or an inline stack, as read (unvalidated profile data is tolerated). */
+function networksOf(list: unknown): ProfileNetwork[] {
+  if (!Array.isArray(list)) return [];
+  return (list as { secondary?: unknown; conflist?: { name?: unknown; plugins?: unknown } }[]).flatMap((n) => {
+    if (typeof n?.conflist?.name !== 'string') return [];
+    const plugins = Array.isArray(n.conflist.plugins) ? (n.conflist.plugins as { ipam?: Record<string, unknown> }[]) : [];
+    const hostLocal = plugins.flatMap((pl) => (pl?.ipam?.type === 'host-local' ? [pl.ipam] : []));
+    return [{ name: n.conflist.name, secondary: n.secondary === true, hostLocal }];
+  });
+}
+
 /**
  * Addresses host-local can hand out per node in each default network (those written to
- * /etc/cni/net.d, which ip-headroom judges), the smallest over the profiles the matrix names; a
+ * /etc/cni/net.d, which ip-headroom judges), the smallest over the stacks the matrix names; a
  * network whose ranges cannot be read is left out (its checks are made at run time).
  */
-function hostLocalCapacities(doc: ScenarioDoc, catalog: ProfileCatalog): Record<string, number> {
-  const template = doc.cluster.stack.profile;
-  if (template.replace(/\$\{[^}]*\}/g, '').includes('${')) return {};
+function hostLocalCapacities(doc: ScenarioDoc, lc: FileContext): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of new Set(combinations(doc.matrix ?? {}).map((values) => substitute(template, values)))) {
-    for (const net of catalog.networks(name) ?? []) {
+  for (const view of distinctViews(doc, lc) ?? []) {
+    for (const net of view.networks) {
       if (net.secondary || !net.hostLocal.length) continue;
       const capacities = net.hostLocal.flatMap((ipam) => (Array.isArray(ipam.ranges) ? (ipam.ranges as Record<string, unknown>[][]).flat() : [ipam])).map((r) => {
         const subnet = r?.subnet === 'usePodCidr' ? `10.0.0.0/${doc.cluster.nodeMask}` : r?.subnet;
@@ -590,7 +733,47 @@ class ProfileCatalog {
   private stackNames?: string[];
   private runtimeNames?: string[];
   private readonly networkCache = new Map<string, ProfileNetwork[] | undefined>();
+  private readonly files = new Map<string, { profile?: StackProfile; error?: unknown }>();
   constructor(private readonly repoRoot: string) {}
+
+  /** A stack profile file named by a scenario (./my-stack.yaml), validated, or why it is not. */
+  profileFile(file: string): { profile?: StackProfile; error?: unknown } {
+    let r = this.files.get(file);
+    if (!r) {
+      try {
+        r = { profile: parseStackProfileFile(readProfileTextSync(file, 'stack profile'), file) };
+      } catch (e) {
+        r = { error: e };
+      }
+      this.files.set(file, r);
+    }
+    return r;
+  }
+
+  /**
+   * A cell's stack as validation sees it: its profile's (named, or a file beside the scenario) or
+   * none, with the networks the scenario writes inline in place. Undefined when unreadable.
+   */
+  view(doc: ScenarioDoc, values: Readonly<Record<string, string>>, scenarioFile: string): StackView | undefined {
+    const sel = doc.cluster.stack;
+    const profile = sel.profile === undefined ? undefined : substitute(sel.profile, values);
+    const inline = sel.networks ? networksOf(sel.networks) : undefined;
+    if (profile === undefined) return inline ? { name: 'inline', label: "the scenario's inline stack", networks: inline, ...(sel.runtime === undefined ? {} : { runtime: substitute(sel.runtime, values) }) } : undefined;
+    let networks: ProfileNetwork[] | undefined;
+    let runtime: string | undefined;
+    if (isProfileFileRef(profile)) {
+      if (profileFileRefProblem(profile)) return undefined;
+      const read = this.profileFile(profileFilePath(profile, scenarioFile)).profile;
+      if (!read) return undefined;
+      networks = networksOf(read.networks);
+      runtime = read.runtime;
+    } else {
+      networks = this.networks(profile);
+      runtime = this.defaultRuntime(profile);
+    }
+    if (!networks) return undefined;
+    return { name: profile, label: `stack profile ${profile}${inline ? ' (with its networks written inline)' : ''}`, networks: inline ?? networks, ...(runtime === undefined ? {} : { runtime }) };
+  }
 
   /** The networks a stack profile defines (undefined when it does not exist or cannot be read). */
   networks(profile: string): ProfileNetwork[] | undefined {
@@ -601,13 +784,7 @@ class ProfileCatalog {
         const file = path.join(this.repoRoot, 'profiles', `${profile}.yaml`);
         const parsed = parseYamlWithPositions(readFileSync(file, 'utf8'), file);
         if (!parsed.ok) throw new Error('unreadable profile');
-        const doc = parsed.value as { networks?: { secondary?: unknown; conflist?: { name?: unknown; plugins?: unknown } }[] } | null;
-        out = (doc?.networks ?? []).flatMap((n) => {
-          if (typeof n?.conflist?.name !== 'string') return [];
-          const plugins = Array.isArray(n.conflist.plugins) ? (n.conflist.plugins as { ipam?: Record<string, unknown> }[]) : [];
-          const hostLocal = plugins.flatMap((pl) => (pl?.ipam?.type === 'host-local' ? [pl.ipam] : []));
-          return [{ name: n.conflist.name, secondary: n.secondary === true, hostLocal }];
-        });
+        out = networksOf((parsed.value as { networks?: unknown } | null)?.networks);
       } catch {
         out = undefined; // the stack check reports an unreadable profile when the cell runs
       }

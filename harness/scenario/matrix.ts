@@ -1,7 +1,7 @@
 // A scenario's matrix becomes cells: one per combination of dimension values, each with its stack
 // (placeholders filled in) and the outcome expected of it.
 import { FaultlineError } from '../errors.ts';
-import type { CellExpectation, Expectation, ScenarioDoc } from '../model/scenario.ts';
+import { failingName, type CellExpectation, type Expectation, type ScenarioDoc } from '../model/scenario.ts';
 
 export type Stack = ScenarioDoc['cluster']['stack'];
 
@@ -92,8 +92,9 @@ export function expandMatrix(scenario: Pick<ScenarioDoc, 'name' | 'matrix' | 'ex
   return combinations(scenario.matrix ?? {}).map((values) => {
     const index = matchingExpectations(expect, values)[0];
     const e = index === undefined ? undefined : expect[index];
+    const evidence = Object.fromEntries((e?.failing ?? []).flatMap((f) => (typeof f === 'string' ? [] : [[f.name, f.evidence]])));
     const expectation: CellExpectation = e
-      ? { outcome: e.outcome, failing: [...(e.failing ?? [])], ...(e.error ? { error: { ...e.error } } : {}), ...(e.reason ? { reason: e.reason } : {}), index }
+      ? { outcome: e.outcome, failing: (e.failing ?? []).map(failingName), ...(Object.keys(evidence).length ? { evidence } : {}), ...(e.error ? { error: { ...e.error } } : {}), ...(e.reason ? { reason: e.reason } : {}), index }
       : { outcome: 'pass', failing: [] };
     return {
       id: cellId(scenario.name, values),

@@ -394,3 +394,49 @@ export function either<A, B>(a: Schema<A>, b: Schema<B>, description?: string): 
 export function json(description?: string): Schema<unknown> {
   return make('any value', {}, (v) => v, description);
 }
+
+/** A schema that contains itself (a step holding steps), written once in the JSON Schema's definitions. */
+export interface RecursiveSchema<T> extends Schema<T> {
+  /** The name under #/definitions/ that every occurrence refers to. */
+  readonly definitionName: string;
+  /** The full JSON Schema of the definition (its inner occurrences are $refs). */
+  definition(): Record<string, unknown>;
+}
+
+/**
+ * A recursive schema: `build` gets the schema itself for its inner occurrences. Validation and
+ * references follow the value as deep as it goes (the YAML loader bounds the nesting); the JSON
+ * Schema refers to `#/definitions/<name>`, which the document must carry (see `definition`).
+ */
+export function recursive<T>(name: string, build: (self: Schema<T>) => Schema<T>, expected = `a ${name}`): RecursiveSchema<T> {
+  let inner: Schema<T> | undefined;
+  const ref = { $ref: `#/definitions/${name}` };
+  const self: RecursiveSchema<T> = {
+    definitionName: name,
+    validate: (v, path, problems) => inner!.validate(v, path, problems),
+    collect: (v, path, out) => inner!.collect(v, path, out),
+    jsonSchema: () => ({ ...ref }),
+    // Asked while `build` runs (a list's message), before the inner schema exists.
+    expected: () => (inner ? inner.expected() : expected),
+    definition: () => inner!.jsonSchema(),
+  };
+  inner = build(self);
+  return self;
+}
+
+/**
+ * A schema with a check across its fields, run once the value is valid (a stack needs a profile or
+ * its networks); the check returns problems at paths relative to the value.
+ */
+export function refine<T>(schema: Schema<T>, check: (value: T) => { path?: Path; atKey?: boolean; message: string }[]): Schema<T> {
+  return {
+    ...schema,
+    validate(v, path, problems) {
+      const r = schema.validate(v, path, problems);
+      if (r === undefined) return undefined;
+      const found = check(r);
+      for (const p of found) problems.push({ path: [...path, ...(p.path ?? [])], ...(p.atKey ? { atKey: true } : {}), message: p.message });
+      return found.length ? undefined : r;
+    },
+  };
+}

@@ -9,6 +9,7 @@ import { CriClient, CriError, GRPC_NOT_FOUND, type PodSandboxConfig, type PodSan
 import { CONTAINERD_CONFIG, CONTAINERD_SOCKET, PAUSE_IMAGE, containerdConfig, configGeneration } from './containerd-config.ts';
 import { buildPauseImage, type PauseImage } from './pause-image.ts';
 import type { RunSandboxOptions, RuntimeStatus, Sandbox, SandboxConfig, SandboxRuntime } from '../types.ts';
+import { bandwidthAnnotations } from '../capabilities.ts';
 
 /** Where the runtime's binaries are inside the node (the backend mounts them read-only). */
 export const RUNTIME_BIN = '/opt/faultline/runtime/bin';
@@ -153,14 +154,16 @@ export class CriRuntime implements SandboxRuntime {
   async runPodSandbox(config: SandboxConfig, opts: RunSandboxOptions = {}): Promise<Sandbox> {
     if (opts.crash) throw new Error(`${this.description} has no crash points inside an ADD`);
     if (config.networks.length) throw new Error(`${this.description}: secondary networks need Multus, which this runtime's nodes do not run`);
+    if (config.args && Object.keys(config.args).length) throw new Error(`${this.description} builds CNI_ARGS itself from the pod's metadata; CRI has no field for more`);
     const uid = randomUUID();
     const request: PodSandboxConfig = {
       metadata: { name: config.name, uid, namespace: 'default', attempt: 0 },
       hostname: config.name,
       log_directory: `/var/log/pods/default_${config.name}_${uid}`,
-      port_mappings: [],
+      // What kubelet puts in the pod config: containerd turns these into CNI capability args.
+      port_mappings: (config.capabilities?.portMappings ?? []).map((m) => ({ protocol: (m.protocol ?? 'tcp').toUpperCase() as 'TCP' | 'UDP' | 'SCTP', container_port: m.containerPort, host_port: m.hostPort, host_ip: m.hostIP ?? '' })),
       labels: { 'io.kubernetes.pod.name': config.name, 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.uid': uid, 'faultline.workload': config.workload },
-      annotations: { 'kubernetes.io/config.source': 'api' },
+      annotations: { 'kubernetes.io/config.source': 'api', ...bandwidthAnnotations(config.capabilities) },
       linux: {
         cgroup_parent: `${this.node.cgroupParent}/pod${uid}`,
         security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, privileged: false, seccomp: { profile_type: 'RuntimeDefault' } },

@@ -14,6 +14,7 @@ import { CniPluginError } from '../libcni/errors.ts';
 import { nodeRuntimeIo, readNetworkConfig } from '../libcni/node-io.ts';
 import { errorMessage } from '../../errors.ts';
 import { MultiNetwork, setupNatGateway, type Delegate } from './multi-network.ts';
+import { cniCapabilityArgs } from '../capabilities.ts';
 import { RuntimeCrash, StackIncompatibleError, type RunSandboxOptions, type RuntimeGc, type RuntimeStatus, type Sandbox, type SandboxConfig, type SandboxRuntime } from '../types.ts';
 
 /** A delegate network resolved for a pod: its conflist and the ifname it gets. */
@@ -249,6 +250,7 @@ export class ModelRuntime implements SandboxRuntime {
   }
 
   private runtimeConf(config: SandboxConfig, containerId: string, netns: string, ifName: string): RuntimeConf {
+    const capabilityArgs = cniCapabilityArgs(config.capabilities);
     return {
       containerId,
       netns,
@@ -258,7 +260,9 @@ export class ModelRuntime implements SandboxRuntime {
         ['K8S_POD_NAMESPACE', 'default'],
         ['K8S_POD_NAME', config.name],
         ['K8S_POD_INFRA_CONTAINER_ID', containerId],
+        ...Object.entries(config.args ?? {}),
       ],
+      ...(capabilityArgs ? { capabilityArgs } : {}),
     };
   }
 
