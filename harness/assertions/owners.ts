@@ -28,7 +28,7 @@ export interface RecordedAdd {
 
 /** Every successful ADD on a node, oldest first. */
 export function addsOn(ctx: Pick<CellContext, 'timeline'>, node: string): RecordedAdd[] {
-  const entries = ctx.timeline.entries;
+  const entries = ctx.timeline?.entries ?? [];
   const out: RecordedAdd[] = [];
   entries.forEach((e, i) => {
     if (e.kind !== 'op' || e.op !== 'add' || e.node !== node || e.result !== 'ok' || !e.pod) return;

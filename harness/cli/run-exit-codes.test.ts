@@ -8,8 +8,8 @@ import { REPO_ROOT } from '../version.ts';
 
 describe('faultline run exit codes', () => {
   it.each([
-    ['a glob that matches nothing', 'glob-matches-nothing.yaml', '12:5', 'steps.0.truncate-file: glob /var/lib/cni/results/no-such-network-* matched no file on node-1'],
-    ['a missing file', 'missing-file.yaml', '12:5', 'steps.1.truncate-file: /var/lib/cni/no-such-file does not exist on node-1'],
+    ['a glob that matches nothing', 'glob-matches-nothing.yaml', '12:5', 'steps.0.truncate-file (step 1): glob /var/lib/cni/results/no-such-network-* matched no file on node-1'],
+    ['a missing file', 'missing-file.yaml', '12:5', 'steps.1.truncate-file (step 2): /var/lib/cni/no-such-file does not exist on node-1'],
     ['cni: dir:/dev/pts', 'cni-dir-devpts.yaml', '8:10', "cluster.stack.cni: 'dir:/dev/pts': /dev/pts is on devpts, a filesystem the kernel makes up, not a directory of plugin binaries"],
   ])('exits 2 for a bad input found only at run time (%s), naming the step at file:line:col, without a stack trace', async (_what, file, at, message) => {
     const out = await tempDir('fl-exit-');

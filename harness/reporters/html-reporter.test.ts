@@ -43,7 +43,8 @@ describe('HtmlReporter', () => {
     const points = [...svg.matchAll(/class="reservations" fill="none" points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
     expect(points).toEqual([3, 3]);
     expect(count(svg, /<g class="step( step-error)?">/g)).toBe(4);
-    expect(svg).toContain('<title>step 1 hard-reboot: node-1 (ok, 120ms)</title>');
+    // The fixture's second step (index 1) is step 2: numbers are 1-based everywhere.
+    expect(svg).toContain('<title>step 2 hard-reboot: node-1 (ok, 120ms)</title>');
     expect(svg).toContain('node-1 after step 3: 8 reservations, 4 live attachments');
     expect(svg).toContain('node-1 after step 1: 4 reservations, 0 live attachments (node down)');
     expect(svg).toContain('reservations-match-attachments first violated here');

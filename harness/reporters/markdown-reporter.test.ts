@@ -143,8 +143,8 @@ describe('MarkdownReporter', () => {
   it('lists every step with what it did, in order', () => {
     const md = renderMarkdown(makeRunReport());
     expect(md).toContain('**Steps:**');
-    const i = md.indexOf('1. workload: start 4 pods per node');
+    const i = md.indexOf('- step 1 workload: start 4 pods per node');
     expect(i).toBeGreaterThan(0);
-    expect(md.indexOf('2. hard-reboot: node-1', i)).toBeGreaterThan(i);
+    expect(md.indexOf('- step 2 hard-reboot: node-1', i)).toBeGreaterThan(i);
   });
 });

@@ -93,7 +93,7 @@ function cellSection(cell: CellReport, maxEvidence: number): string[] {
   }
 
   const steps = stepDetails(cell);
-  if (steps.length) lines.push('', '**Steps:**', '', ...steps.map((st) => mdText(st)));
+  if (steps.length) lines.push('', '**Steps:**', '', ...steps.map((st) => `- ${mdText(st)}`));
 
   const all = cell.assertions ?? [];
   const shown = reportedAssertions(cell);

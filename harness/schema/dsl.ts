@@ -70,7 +70,7 @@ export function ref(kind: RefKind, opts: StringOptions = {}): Schema<string> {
 
 /** The one node-reference type: a node of the cluster (node-1..node-N), checked by the loader. */
 export function nodeRef(description?: string): Schema<string> {
-  return ref('node', { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'a node name of this cluster, like node-1', ...(description ? { description } : {}) });
+  return ref('node', { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, expected: 'a node name of this cluster, like node-1', description: description ?? 'A node of this cluster: node-1 .. node-N.' });
 }
 
 function mismatch(problems: Problem[], path: Path, expected: string, value: unknown): undefined {
