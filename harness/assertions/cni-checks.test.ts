@@ -9,7 +9,7 @@ import { delSucceeds } from './del-succeeds.ts';
 import { noOrphanIptables } from './no-orphan-iptables.ts';
 import { cacheValid } from './cache-valid.ts';
 
-const ctxWith = (timeline: Timeline) => ({ timeline }) as unknown as CellContext;
+const ctxWith = (timeline: Timeline) => ({ timeline, agent: () => ({ pods: () => [] }) }) as unknown as CellContext;
 const snap = (over: Partial<NodeSnapshot> & { node: string }): NodeSnapshot => ({ running: true, reservations: [], attachments: [], links: [], netns: [], ...over });
 const att = (containerId: string) => ({ pod: 'p', network: 'n', containerId, ifName: 'eth0', netns: '/run/netns/x', ips: [] });
 
@@ -39,7 +39,7 @@ describe('no-orphan-iptables', () => {
     ];
     const j = await noOrphanIptables.evaluate(ctxWith(new Timeline()), nodes, {});
     expect(j.status).toBe('fail');
-    expect(j.evidence).toEqual([{ summary: 'node-1: filter chain CNI-bbb (1 rule(s)) belongs to dead2dead2de, which is not a live attachment', node: 'node-1', table: 'filter', chain: 'CNI-bbb', owner: 'dead2dead2dead2' }]);
+    expect(j.evidence).toEqual([{ summary: 'node-1: filter chain CNI-bbb (1 rule(s)) belongs to dead2dead2de, which is not a live attachment: no pod the runtime knows of', node: 'node-1', table: 'filter', chain: 'CNI-bbb', owner: 'dead2dead2dead2' }]);
     expect((await noOrphanIptables.evaluate(ctxWith(new Timeline()), nodes, { node: 'node-2' })).status).toBe('unknown');
   });
 });

@@ -5,12 +5,13 @@ import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
 import { nodeParam, selectNodes } from './node-filter.ts';
 import type { Evidence } from '../model/verdict.ts';
+import { ownerText } from './owners.ts';
 
 export const noOrphanIptables = defineAssertion({
   name: 'no-orphan-iptables',
   description: 'Every CNI iptables chain with an owner belongs to a live attachment.',
   params: s.object({ node: nodeParam }),
-  evaluate(_ctx, snapshot, p) {
+  evaluate(ctx, snapshot, p) {
     const evidence: Evidence[] = [];
     let owned = 0;
     let observed = 0;
@@ -23,7 +24,7 @@ export const noOrphanIptables = defineAssertion({
         owned++;
         for (const owner of c.owners) {
           if (live.has(owner)) continue;
-          evidence.push({ summary: `${n.node}: ${c.table} chain ${c.chain} (${c.rules} rule(s)) belongs to ${owner.slice(0, 12)}, which is not a live attachment`, node: n.node, table: c.table, chain: c.chain, owner });
+          evidence.push({ summary: `${n.node}: ${c.table} chain ${c.chain} (${c.rules} rule(s)) belongs to ${owner.slice(0, 12)}, which is not a live attachment: ${ownerText(ctx, n.node, owner)}`, node: n.node, table: c.table, chain: c.chain, owner });
         }
       }
     }

@@ -46,13 +46,18 @@ export function addsOn(ctx: Pick<CellContext, 'timeline'>, node: string): Record
   return out;
 }
 
-/** The step an entry happened in: the first step entry recorded after it (steps are recorded when they end). */
+/**
+ * The step an entry happened in: the step entry recorded after it (steps are recorded when they end)
+ * whose own entries began at or before it; before the first step, the boot.
+ */
 function stepOf(entries: readonly TimelineEntry[], index: number): string {
   for (let i = index + 1; i < entries.length; i++) {
     const e = entries[i]!;
-    if (e.kind === 'step') return `step ${stepNumber(e)}`;
+    if (e.kind !== 'step') continue;
+    if (e.firstEntry === undefined || e.firstEntry <= index) return `step ${stepNumber(e)}`;
+    break;
   }
-  return entries.some((e, i) => i < index && e.kind === 'step') ? 'the step under way' : 'boot';
+  return entries.some((e, i) => i < index && e.kind === 'step') ? 'between steps' : 'boot';
 }
 
 /** The pod that last got this address on the node (of this network, where the timeline says). */

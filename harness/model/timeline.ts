@@ -37,9 +37,10 @@ export type TimelineEntry =
   /**
    * A step that ran: `index` is its place among the scenario's top-level steps (0-based), `number`
    * how every message names it (1-based, "3.2.1" inside repeats: see stepNumber), `path` its key
-   * path in the scenario file.
+   * path in the scenario file, `firstEntry` the index of the first entry the step itself made (the
+   * entries from there to this one happened during the step; this one is added when it ends).
    */
-  | { at: number; kind: 'step'; index: number; number?: string; path?: string; step: string; detail: string; result: 'ok' | 'error'; error?: string; durationMs: number }
+  | { at: number; kind: 'step'; index: number; number?: string; path?: string; firstEntry?: number; step: string; detail: string; result: 'ok' | 'error'; error?: string; durationMs: number }
   | { at: number; kind: 'op'; op: string; node: string; pod?: string; result: 'ok' | 'error'; error?: string; durationMs: number; detail?: Record<string, unknown> }
   | { at: number; kind: 'observation'; after: string; nodes: NodeSnapshot[] }
   /** The changes since the previous observation (entry `base`); see NodeDelta. */

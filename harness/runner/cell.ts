@@ -180,7 +180,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         const fault = getFault(step.kind);
         const t0 = Date.now();
         progress(`step ${number} (${++ran}/${total}): ${step.kind}`);
-        const entry = { kind: 'step' as const, index, number, path: pathString(keyPath), step: step.kind };
+        const entry = { kind: 'step' as const, index, number, path: pathString(keyPath), firstEntry: timeline.entries.length, step: step.kind };
         try {
           const detail = await fault.run(ctx, step.params);
           timeline.add({ ...entry, detail, result: 'ok', durationMs: Date.now() - t0 });

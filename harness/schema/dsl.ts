@@ -378,8 +378,9 @@ export function either<A, B>(a: Schema<A>, b: Schema<B>, description?: string): 
     const pb: Problem[] = [];
     const rb = b.validate(v, path, pb);
     if (rb !== undefined) return rb;
-    // Report the branch whose type matched, if any, so the message is specific.
-    const specific = [pa, pb].find((ps) => ps.length && !ps[0]!.message.startsWith('expected '));
+    // Report the branch whose type matched, if any, so the message is specific: its problems are
+    // inside the value, or say more than "expected <type>".
+    const specific = [pa, pb].find((ps) => ps.length && (ps.some((p) => p.path.length > path.length) || !ps[0]!.message.startsWith('expected ')));
     if (specific) problems.push(...specific);
     else problems.push({ path, message: `expected ${expected}, found ${describeFound(v)}` });
     return undefined;
