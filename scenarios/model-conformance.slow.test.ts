@@ -47,9 +47,12 @@ describe('the libcni model agrees with the real containerd of the same libcni ge
     await state?.restore();
   });
 
-  it('covers the scenarios that run on both (libcni-empty-cache-del, its 0.3.1 variant, power-cut-lost-cache, harvester-hard-reboot-ip-leak)', () => {
-    expect([...new Set(cases.map((c) => c.real.scenario.name))].sort()).toEqual(['harvester-hard-reboot-ip-leak', 'libcni-empty-cache-del', 'libcni-empty-cache-del-0-3-1', 'power-cut-lost-cache']);
-    expect(cases.length).toBe(16);
+  it('covers the scenarios that run on both (those of the default suite, and the bug reproductions of the reproduce suite)', () => {
+    expect([...new Set(cases.map((c) => c.real.scenario.name))].sort()).toEqual([
+      'bandwidth-ifb-left-by-failed-del', 'fifty-pods-at-once', 'harvester-hard-reboot-ip-leak', 'host-local-empty-reservation',
+      'libcni-empty-cache-del', 'libcni-empty-cache-del-0-3-1', 'netns-gone-before-del', 'power-cut-lost-cache',
+    ]);
+    expect(cases.length).toBe(23);
   });
 
   it('gives the same verdict for every assertion of every cell, and the same outcome', () => {

@@ -86,8 +86,8 @@ export const noOrphanDevices = defineAssertion({
             const owner = ifbs.get(l.name);
             const st = owner ? pods.find((x) => x.containerId === owner.containerId) : undefined;
             if (st?.phase === 'running') continue;
-            const whose = owner ? `the bandwidth plugin's egress device of pod ${owner.pod} (container ${owner.containerId.slice(0, 12)}, network ${owner.network}), ${st ? `which is ${phaseText(st)}` : 'which no longer has a sandbox'}` : "which belongs to no container of this run";
-            orphan(l, `ifb ${l.name} is ${whose}`, { ...(owner ? { owner: owner.pod, containerId: owner.containerId } : {}), ...(st?.error ? { error: st.error } : {}) });
+            const whose = owner ? `is the bandwidth plugin's egress device of pod ${owner.pod} (container ${owner.containerId.slice(0, 12)}, network ${owner.network}), ${st ? `which is ${phaseText(st)}` : 'which no longer has a sandbox'}` : 'belongs to no container of this run';
+            orphan(l, `ifb ${l.name} ${whose}`, { ...(owner ? { owner: owner.pod, containerId: owner.containerId } : {}), ...(st?.error ? { error: st.error } : {}) });
             continue;
           }
           if (named.has(l.name)) continue;

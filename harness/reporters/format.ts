@@ -201,7 +201,9 @@ export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   for (const e of cell.timeline ?? []) {
     if (e.kind === 'step' && e.result === 'error') {
       const detail = e.detail && e.detail !== e.error ? ` (${e.detail})` : '';
-      out.push(`step ${stepNumber(e)} ${e.step}${detail}: ${e.error ?? 'error'}`);
+      // Faults start their errors with their own name, which the line already gives.
+      const error = (e.error ?? 'error').startsWith(`${e.step}: `) ? e.error!.slice(e.step.length + 2) : (e.error ?? 'error');
+      out.push(`step ${stepNumber(e)} ${e.step}${detail}: ${error}`);
     }
     if (e.kind === 'op' && e.result === 'error') {
       // A churn can fail hundreds of operations; the first ones tell the story, the JSON has all.

@@ -65,3 +65,48 @@ describe('runExitCode', () => {
     expect(runExitCode([{ asExpected: false, error: { code: 'environment' } }, { asExpected: false, error: { code: 'invalid-input' } }])).toBe(2);
   });
 });
+
+describe('expected failures with evidence', () => {
+  const failing = (name: string, ...summaries: string[]): AssertionResult => ({ name, status: 'fail', phase: 'end', evidence: summaries.map((summary) => ({ summary, node: 'node-1' })) });
+  const expects: CellExpectation = { outcome: 'fail', failing: ['no-orphan-iptables', 'del-succeeds'], evidence: { 'no-orphan-iptables': 'nat chain CNI-[0-9a-f]+ .*pod web-n1-0' } };
+
+  it('is xfail when one evidence item of the failure matches', () => {
+    const o = decideOutcome([failing('no-orphan-iptables', 'node-1: filter chain CNI-x', 'node-1: nat chain CNI-ab12 (2 rule(s)) belongs to ab12, which is not a live attachment: pod web-n1-0, which no longer has a sandbox'), failing('del-succeeds', 'whatever')], expects);
+    expect(o.outcome).toBe('xfail');
+  });
+
+  it('is failed, saying what the evidence said instead, when the check failed for another reason', () => {
+    const o = decideOutcome([failing('no-orphan-iptables', 'first violated after: step 1: wait', 'node-1: nat chain CNI-ab12 (2 rule(s)) belongs to ab12: pod other-n1-0'), failing('del-succeeds', 'x')], expects);
+    expect(o).toEqual({ outcome: 'failed', reason: 'no-orphan-iptables failed, but not as expected: no evidence matches /nat chain CNI-[0-9a-f]+ .*pod web-n1-0/ (it says: node-1: nat chain CNI-ab12 (2 rule(s)) belongs to ab12: pod other-n1-0)' });
+  });
+
+  it('matches details as well as summaries (the file, the link, the chain)', () => {
+    const r1: AssertionResult = { name: 'no-orphan-devices', status: 'fail', phase: 'end', evidence: [{ summary: 'node-1: something', link: 'bwp0123456789ab', kind: 'ifb' }] };
+    expect(decideOutcome([r1], { outcome: 'fail', failing: ['no-orphan-devices'], evidence: { 'no-orphan-devices': '^bwp[0-9a-f]{12}$' } }).outcome).toBe('xfail');
+  });
+
+  it('still xpass when the check held, whatever its evidence', () => {
+    expect(decideOutcome([r('no-orphan-iptables', 'pass'), failing('del-succeeds', 'x')], expects).outcome).toBe('xpass');
+  });
+});
+
+describe('the count in the reason', () => {
+  it('counts checks as the report lists them: an invariant and an assertion of one name are two', () => {
+    const results = [r('pods-running', 'pass', 'during'), r('pods-running', 'pass'), r('no-orphan-devices', 'pass')];
+    expect(decideOutcome(results, { outcome: 'pass', failing: [] }).reason).toBe('all 3 check(s) held');
+  });
+});
+
+describe('one count everywhere', () => {
+  it('the reason line and the Markdown assertion list give the same number of checks', async () => {
+    const { makeRunReport } = await import('../../testing/reports.ts');
+    const { renderMarkdown } = await import('../reporters/markdown-reporter.ts');
+    const report = makeRunReport();
+    const cell = report.cells.find((c) => c.outcome === 'passed')!;
+    cell.assertions = [r('pods-running', 'pass', 'during'), r('pods-running', 'pass'), r('no-orphan-devices', 'pass')];
+    cell.reason = decideOutcome(cell.assertions, { outcome: 'pass', failing: [] }).reason;
+    const md = renderMarkdown(report);
+    expect(md).toContain('all 3 check(s) held');
+    expect(md).toContain('**Assertions:** 3 of 3 passed.');
+  });
+});
