@@ -105,3 +105,24 @@ export function withInlineStack(base: StackProfile | undefined, sel: StackSelect
     origin: { kind: base?.origin?.kind ?? 'inline', inline: [...inline] },
   };
 }
+
+/**
+ * A stack selection that names a profile file beside its scenario (./my-stack.yaml), with that file's
+ * content written inline instead, so it holds wherever the scenario is written (a shrunk scenario
+ * goes to another directory). Fields the scenario wrote itself keep precedence. Other selections are
+ * returned as they are.
+ */
+export function withProfileFileInlined(sel: StackSelection, scenarioFile: string): StackSelection {
+  if (sel.profile === undefined || !isProfileFileRef(sel.profile)) return sel;
+  const file = profileFilePath(sel.profile, scenarioFile);
+  const p = parseStackProfileFile(readProfileTextSync(file, 'stack profile'), file);
+  const { profile: _written, ...rest } = sel;
+  return {
+    cni: p.cni,
+    runtime: p.runtime,
+    networks: p.networks.map((n) => ({ file: n.file, secondary: n.secondary === true, ...(n.segment ? { segment: n.segment } : {}), conflist: structuredClone(n.conflist) as NonNullable<StackSelection['networks']>[number]['conflist'] })),
+    stageFiles: p.stageFiles.map((f) => ({ ...f })),
+    substitutions: p.substitutions.map((x) => ({ ...x })),
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+  };
+}

@@ -123,3 +123,22 @@ describe('a profile file beside the scenario (./stacks/x.yaml)', () => {
     expect(problems(`${HEAD}cluster:\n  stack:\n    profile: ./stack.json\n`)[0]).toMatch(/expected a profile file like \.\/my-stack\.yaml/);
   });
 });
+
+describe('a scenario written elsewhere (a shrunk one)', () => {
+  it('carries its profile file inline, the fields it wrote itself kept', async () => {
+    const { withProfileFileInlined } = await import('../profiles/stack-profile.ts');
+    const file = path.join(dir, 'anywhere.yaml');
+    const sel = withProfileFileInlined({ profile: './stacks/good.yaml', runtime: 'libcni-1.1' }, file);
+    expect(sel).toEqual({
+      cni: '1.1.1',
+      runtime: 'libcni-1.1',
+      networks: [{ file: '10-x.conflist', secondary: false, conflist: { name: 'xnet', cniVersion: '1.0.0', plugins: [{ type: 'ptp', ipam: { type: 'host-local', subnet: 'usePodCidr' } }] } }],
+      stageFiles: [],
+      substitutions: [],
+    });
+    // The result validates on its own, from another directory.
+    const text = `${HEAD}cluster:\n  stack: ${JSON.stringify(sel)}\n`;
+    expect(parseScenario(text, '/elsewhere/shrunk.yaml').cluster.stack.networks).toHaveLength(1);
+    expect(withProfileFileInlined({ profile: 'lab/bridge-portmap' }, file)).toEqual({ profile: 'lab/bridge-portmap' });
+  });
+});

@@ -12,6 +12,7 @@
 //   6. drop events that are not needed;
 //   7. lower the concurrency if step 2 failed (binary search).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { withProfileFileInlined } from '../profiles/stack-profile.ts';
 import os from 'node:os';
 import path from 'node:path';
 // js-yaml writes the shrunk scenario (its dump's block style and line width suit a file people read);
@@ -130,7 +131,8 @@ export function candidateScenario(plan: CellPlan, target: string, c: Candidate, 
   const idx = churnStepIndex(sc);
   const steps: StepSpec[] = sc.steps.map((s, i) => (i === idx ? { kind: 'churn', params: churnParamsFor(s.params as ChurnParams, c) as Record<string, unknown> } : s));
   const keep = (list: CheckSpec[]) => list.filter((x) => x.name === target);
-  const stack = Object.fromEntries(Object.entries(plan.stack).filter(([, v]) => v !== undefined)) as Scenario['cluster']['stack'];
+  // A profile file beside the original scenario is written inline: the shrunk file lives elsewhere.
+  const stack = withProfileFileInlined(Object.fromEntries(Object.entries(plan.stack).filter(([, v]) => v !== undefined)) as Scenario['cluster']['stack'], sc.file);
   return {
     ...sc,
     name: `${sc.name}-shrunk`.slice(0, 63).replace(/-+$/, ''),
