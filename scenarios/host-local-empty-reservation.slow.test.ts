@@ -31,7 +31,11 @@ describe.skipIf(offline)(titled('scenario host-local-empty-reservation', offline
     expect(steps.map((e) => e.kind === 'step' && [e.number, e.step, e.path])).toEqual([1, 2, 3, 4, 5].map((i) => [`1.${i}.1`, 'hard-reboot', 'steps.0.repeat.steps.0']));
     // Cycle i lost the i files written so far (.2 .. .i+1), the last one at the boot before.
     steps.forEach((e, i) => expect(e.kind === 'step' && e.detail).toMatch(new RegExp(`${i + 1} of ${i + 1} recent write\\(s\\) lost .*10\\.69\\.0\\.${i + 2}\\)$`)));
-    expect(c.timeline.filter((e) => e.kind === 'observation').map((e) => e.kind === 'observation' && e.after)).toEqual(['boot', ...[1, 2, 3, 4, 5].map((i) => `step 1.${i}.1: hard-reboot`)]);
+    // Observed after each inner step; inside a repeat as the changes since the last observation.
+    expect(c.timeline.flatMap((e) => (e.kind === 'observation' || e.kind === 'observation-delta' ? [[e.kind, e.after]] : []))).toEqual([
+      ['observation', 'boot'],
+      ...[1, 2, 3, 4, 5].map((i) => ['observation-delta', `step 1.${i}.1: hard-reboot`]),
+    ]);
   });
 
   it.each(cells)('%s (plugins %s): every empty file is named with the pod that last owned it, and the fifth pod fails with the range error', (runtime, cni) => {

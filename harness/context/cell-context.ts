@@ -27,8 +27,12 @@ export interface CellContext {
   readonly artifactsDir: string;
   /** Replayable randomness (churn schedules). */
   readonly seed: number;
-  /** Snapshot every node, append to the timeline, return it. */
-  observe(after: string): Promise<NodeSnapshot[]>;
+  /**
+   * Snapshot every node, append to the timeline, return it. `changesOnly` records only what changed
+   * since the previous observation (steps inside repeats: a thousand full snapshots would swamp the
+   * report).
+   */
+  observe(after: string, opts?: { changesOnly?: boolean }): Promise<NodeSnapshot[]>;
   /** Full boot of a node that is powered on: stage files, runtime start, workload reconcile. */
   boot(node: Node): Promise<void>;
   /** Evaluate the scenario's invariants now (during churn); returns true if all hold. */

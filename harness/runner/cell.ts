@@ -128,9 +128,10 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
       artifactsDir,
       seed: env.seed,
       progress,
-      async observe(after) {
+      async observe(after, opts = {}) {
         const nodes: NodeSnapshot[] = await Promise.all(agents.map((a) => observeNode(a, networks)));
-        timeline.observe(after, nodes);
+        if (opts.changesOnly) timeline.observeChanges(after, nodes);
+        else timeline.observe(after, nodes);
         return nodes;
       },
       boot: (node: Node) => bootNode(agentOf(node.name), resolved, timeline),
@@ -188,7 +189,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
           timeline.add({ ...entry, detail: errorMessage(e), result: 'error', error: errorMessage(e), durationMs: Date.now() - t0 });
           throw locatedError(e, plan.scenario, [...keyPath, step.kind], number);
         }
-        await ctx.observe(`step ${number}: ${step.kind}`);
+        await ctx.observe(`step ${number}: ${step.kind}`, { changesOnly: prefix.length > 0 });
         await ctx.checkInvariants(`step ${number}: ${step.kind}`);
       }
     };
