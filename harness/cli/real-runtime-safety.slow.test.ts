@@ -85,7 +85,7 @@ describe('the real runtime leaves nothing behind', () => {
     const out = await tempDir('fl-rt-sig-out-');
     const child = start(state.dir, out.dir);
     try {
-      await waitFor(() => child.output().includes('step 1/1: wait') || child.exitCode !== null, 120_000, 'the run to reach its wait step');
+      await waitFor(() => child.output().includes('step 1 (1/1): wait') || child.exitCode !== null, 120_000, 'the run to reach its wait step');
       const [runId] = await readdir(path.join(state.dir, 'runs'));
       marks.push(runId!);
       const tree = processTree(processesOfRun(runId!));
@@ -114,7 +114,7 @@ describe('the real runtime leaves nothing behind', () => {
     const out = await tempDir('fl-rt-kill-out-');
     const child = start(state.dir, out.dir);
     try {
-      await waitFor(() => child.output().includes('step 1/1: wait') || child.exitCode !== null, 120_000, 'the run to reach its wait step');
+      await waitFor(() => child.output().includes('step 1 (1/1): wait') || child.exitCode !== null, 120_000, 'the run to reach its wait step');
       const [runId] = await readdir(path.join(state.dir, 'runs'));
       marks.push(runId!);
       const tree = processTree(processesOfRun(runId!));

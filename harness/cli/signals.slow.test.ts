@@ -42,8 +42,8 @@ async function stopAll(): Promise<void> {
 /** Resolves with the node holders once the run's nodes are up and the cell is in its wait step. */
 async function waitUntilWaiting(run: ReturnType<typeof start>): Promise<number[]> {
   // The step's progress line comes after every node booted and its pods started.
-  await waitFor(() => run.output().includes('step 1/1: wait') || run.exitCode !== null, 60_000, 'the run to reach its wait step');
-  expect(run.output()).toContain('step 1/1: wait');
+  await waitFor(() => run.output().includes('step 1 (1/1): wait') || run.exitCode !== null, 60_000, 'the run to reach its wait step');
+  expect(run.output()).toContain('step 1 (1/1): wait');
   const holders = await holdersOf(run.pid!);
   expect(holders.length).toBeGreaterThanOrEqual(2); // the node holders, and the exec agents beside them
   return holders;

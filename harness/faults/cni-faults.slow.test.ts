@@ -236,10 +236,10 @@ describe.skipIf(offline)(titled('CNI faults and checks on real plugins', offline
   });
 
   it.each([
-    ['err-glob-empty', '12:5', 'steps.0.truncate-file: glob /var/lib/cni/results/nope-* matched no file on node-1'],
-    ['err-crash-existing', '12:5', 'steps.0.crash-during-add: a pod named web-n1-0 already exists on node-1; name a pod to create (existing: web-n1-0)'],
-    ['err-crash-short-chain', '11:5', 'steps.0.crash-during-add: pod victim on node-1 never reached the crash point (mid-chain after plugin 3): the chain has fewer than 3 plugin(s)'],
-    ['err-delete-unknown', '12:5', 'steps.0.delete-pods: no pod named nope on any node (pods: web-n1-0)'],
+    ['err-glob-empty', '12:5', 'steps.0.truncate-file (step 1): glob /var/lib/cni/results/nope-* matched no file on node-1'],
+    ['err-crash-existing', '12:5', 'steps.0.crash-during-add (step 1): a pod named web-n1-0 already exists on node-1; name a pod to create (existing: web-n1-0)'],
+    ['err-crash-short-chain', '11:5', 'steps.0.crash-during-add (step 1): pod victim on node-1 never reached the crash point (mid-chain after plugin 3): the chain has fewer than 3 plugin(s)'],
+    ['err-delete-unknown', '12:5', 'steps.0.delete-pods (step 1): no pod named nope on any node (pods: web-n1-0)'],
   ])('%s ends the cell as an invalid-input error naming the problem at its step', (name, at, message) => {
     expect(cell(name).outcome).toBe('error');
     const location = `/virtual/${name}.yaml:${at}`;
@@ -248,7 +248,7 @@ describe.skipIf(offline)(titled('CNI faults and checks on real plugins', offline
 
   it('gc on a runtime without GC says which runtime to choose', () => {
     expect(cell('err-gc-no-gc').error?.code).toBe('invalid-input');
-    expect(cell('err-gc-no-gc').error?.message).toBe('/virtual/err-gc-no-gc.yaml:11:5: steps.0.gc: runtime profile libcni-1.1 has no GC (CNI spec 1.1.0 / libcni 1.2.0 added it); choose a runtime profile with GC (libcni-1.2 or later) in cluster.stack.runtime');
+    expect(cell('err-gc-no-gc').error?.message).toBe('/virtual/err-gc-no-gc.yaml:11:5: steps.0.gc (step 1): runtime profile libcni-1.1 has no GC (CNI spec 1.1.0 / libcni 1.2.0 added it); choose a runtime profile with GC (libcni-1.2 or later) in cluster.stack.runtime');
   });
 
   it('a crash on an existing pod leaves that pod running and the runtime untouched', () => {
