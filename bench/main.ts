@@ -5,6 +5,7 @@ import { benchScenarioWall } from './scenario.ts';
 import { benchCachedResolve } from './provision.ts';
 import { benchJobs } from './jobs.ts';
 import { benchChurn } from './churn.ts';
+import { benchCri } from './cri.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -42,4 +43,21 @@ if (want('churn')) {
   console.log(`\n[churn] ${b.ops} ops at concurrency ${b.concurrency} on ${b.nodes} nodes: ${b.withInvariants.toFixed(1)} ops/s with invariants after every op, ${b.withoutInvariants.toFixed(1)} ops/s without`);
   console.log(`  invariant cost ${b.costPercent.toFixed(1)}% (target <= 15%) ${b.costPercent <= 15 ? 'OK' : 'OVER TARGET'}; ${b.checks} checks; cells: ${b.perCell}`);
   console.log(`  peak RSS ${b.peakRssMb.toFixed(0)} MB (target < 300 MB) ${b.peakRssMb < 300 ? 'OK' : 'OVER TARGET'}; timeline ${b.timelineEntries} entries, ${(b.timelineBytes / 1024).toFixed(0)} KiB`);
+}
+
+if (want('cri')) {
+  for (const runtime of ['containerd-1.6', 'containerd-2.1']) {
+    const b = await benchCri({ runtime });
+    console.log(`\n[cri] ${b.runtime}: ${b.pods} pods RunPodSandbox + StopPodSandbox + RemovePodSandbox`);
+    console.log(`  through faultline (kubelet agent, CRI runtime): ${fmt(b.faultlineMsPerPod)}/pod`);
+    console.log(`  direct CRI client, same node, same run:         ${fmt(b.directMsPerPod)}/pod`);
+    console.log(`  ratio: ${b.ratio.toFixed(2)}x (target <= 1.15x) ${b.ratio <= 1.15 ? 'OK' : 'OVER TARGET'}`);
+    console.log(`  node power-on to CRI ready: median ${fmt(b.medianReadyMs)} over ${b.readyMs.length} boots (target <= 300 ms) ${b.medianReadyMs <= 300 ? 'OK' : 'OVER TARGET'}; each: ${b.readyMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+    console.log(`  memory: containerd ${b.containerdRssMb.toFixed(1)} MB per node, ${b.perSandboxRssMb.toFixed(1)} MB per live sandbox (shim + pause)`);
+  }
+}
+
+if (want('suite')) {
+  const b = await benchScenarioWall('scenarios', undefined, 'default');
+  console.log(`\n[suite] default suite, ${b.cells} cells (real-runtime cells included), jobs ${b.jobs}: wall ${fmt(b.wallMs)} (target < 60 s) ${b.wallMs < 60_000 ? 'OK' : 'OVER TARGET'}`);
 }
