@@ -9,7 +9,7 @@ const FACTORIES: Record<string, () => Backend> = {
   local: () => new LocalBackend(),
 };
 
-/** Backends DESIGN.md plans that this version does not have yet, with what to use meanwhile. */
+/** Backends planned but not in this version yet, with what to use meanwhile. */
 const PLANNED: Record<string, string> = {
   container: 'the container backend is planned; use backend local',
   kind: 'the kind backend is planned; use backend local',

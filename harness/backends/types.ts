@@ -49,7 +49,7 @@ export interface ClusterSpec {
   /** The cell's own work dir; everything on disk lives below it. */
   workDir: string;
   nodes: NodeSpec[];
-  /** Extra networks shared by the run's nodes (issue 4: the external segment). */
+  /** Extra networks shared by the run's nodes (an external segment a macvlan network uses as its parent). */
   segments?: string[];
 }
 

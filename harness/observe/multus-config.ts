@@ -2,7 +2,7 @@
 // `type: multus` it nests, what its innermost delegate is, and which file Multus should have taken as
 // its master (the first config file in sorted order that is not 00-multus*). A thin plugin of v4.0.x
 // took the first file of the sorted directory, which after a restart was its own 00-multus.conf, and
-// so delegated to itself (FACTS.md section 4; multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
+// so delegated to itself (multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
 import type { Node } from '../backends/types.ts';
 import type { MultusConfigObservation } from '../model/snapshot.ts';
 
