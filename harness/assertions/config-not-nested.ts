@@ -1,6 +1,6 @@
 // Multus's 00-multus.conf has exactly one level of `type: multus`, and its delegate is the master
-// config: the first file of /etc/cni/net.d in sorted order that is not 00-multus* (
-// multus-cni#1130, #1162: a thin plugin of v4.0.x took its own stale 00-multus.conf as the master
+// config: the first file of /etc/cni/net.d in sorted order that is not 00-multus* (multus-cni#1130,
+// #1162: a thin plugin of v4.0.x took its own stale 00-multus.conf as the master
 // after a restart and nested itself; fixed by PR #1142 in v4.1.0).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
