@@ -8,6 +8,7 @@ import { scenarioJsonSchema } from '../harness/scenario/load.ts';
 import { REPO_ROOT } from '../harness/version.ts';
 import { stackProfileSchema } from '../harness/profiles/stack-profile.ts';
 import { runtimeProfileSchema } from '../harness/profiles/runtime-profile.ts';
+import { containerdReleaseSchema } from '../harness/components/containerd.ts';
 
 export const SCHEMA_FILE = path.join(REPO_ROOT, 'schemas', 'scenario.schema.json');
 
@@ -24,6 +25,7 @@ export function renderAllSchemas(): Record<string, string> {
     [SCHEMA_FILE]: renderSchema(),
     [path.join(REPO_ROOT, 'schemas', 'stack-profile.schema.json')]: doc('faultline stack profile', stackProfileSchema),
     [path.join(REPO_ROOT, 'schemas', 'runtime-profile.schema.json')]: doc('faultline runtime profile', runtimeProfileSchema),
+    [path.join(REPO_ROOT, 'schemas', 'containerd-release.schema.json')]: doc('faultline containerd release', containerdReleaseSchema),
   };
 }
 

@@ -37,7 +37,7 @@ export interface ContainerdRelease {
 const BINARIES = ['containerd', 'containerd-shim-runc-v2', 'ctr'] as const;
 export const RELEASES_DIR = path.join(REPO_ROOT, 'profiles', 'runtime', 'containerd');
 
-const releaseSchema = s.object({
+export const containerdReleaseSchema = s.object({
   name: s.req(s.string({ pattern: /^containerd-[0-9][0-9a-z.-]*$/, description: 'Must equal the file name without .yaml.' })),
   description: s.req(s.string({ minLength: 1 })),
   references: s.req(s.array(s.string({ minLength: 1 }), { minItems: 1 })),
@@ -61,7 +61,7 @@ export async function loadContainerdRelease(name: string, dir = RELEASES_DIR): P
   const file = path.join(dir, `${name}.yaml`);
   const doc = yaml.load(await readFile(file, 'utf8'));
   const problems: s.Problem[] = [];
-  const v = releaseSchema.validate(doc, [], problems);
+  const v = containerdReleaseSchema.validate(doc, [], problems);
   if (!v) throw new FaultlineError('invalid-input', `${file}: ${problems.map((p) => `${p.path.join('.') || '(top)'}: ${p.message}`).join('; ')}`);
   if (v.name !== name) throw new FaultlineError('invalid-input', `${file}: name '${v.name}' does not match the file name`);
   return { ...v, file };
