@@ -42,6 +42,10 @@ export interface StackSelection {
   runtime?: string;
   cniVersion?: string;
   delegation?: string;
+  /** Multus's thin plugin on every node: a version built from source, go:<ref>, or dir:/path. */
+  multus?: string;
+  /** Run the thin entrypoint with --cleanup-config-on-exit (v4.1.0+: SIGTERM removes its config). */
+  multusCleanupOnExit?: boolean;
 }
 
 /** What the node agent (kubelet) does; a string holds a ${dimension} placeholder ("true" or "false"). */
@@ -98,6 +102,8 @@ export interface ValidationContext {
   networkNames: string[];
   /** Pods per workload (replicasPerNode x its nodes). */
   workloadSizes?: Record<string, number>;
+  /** The scenario's stack fields (placeholders unfilled). */
+  stack?: StackSelection;
 }
 
 /** A validation message at a path inside the parameters (e.g. ['concurrency']). */

@@ -7,6 +7,8 @@ import type { ResolvedRuntime, ResolvedStack } from '../model/profile.ts';
 import { isContainerdRuntime, resolveContainerd } from '../components/containerd.ts';
 import type { StackSelection } from '../model/scenario.ts';
 import { PROFILES_ROOT } from '../profiles/stack-profile.ts';
+import { multusProblem, resolveMultus } from '../components/multus.ts';
+import { FaultlineError } from '../errors.ts';
 
 export async function resolveStack(sel: StackSelection, opts: { signal?: AbortSignal; onProgress?: (m: string) => void } = {}): Promise<ResolvedStack> {
   const profile = await loadStackProfile(sel.profile);
@@ -17,5 +19,14 @@ export async function resolveStack(sel: StackSelection, opts: { signal?: AbortSi
     : { kind: 'model', name: runtimeName, profile: await loadRuntimeProfile(runtimeName, PROFILES_ROOT) };
   const plugins = await resolvePlugins(sel.cni ?? profile.cni, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const delegation = (sel.delegation ?? 'definition-at-del') as ResolvedStack['delegation'];
-  return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation };
+  const cleanupConfigOnExit = sel.multusCleanupOnExit === true;
+  let multus: ResolvedStack['multus'];
+  if (sel.multus) {
+    const component = await resolveMultus(sel.multus, progress);
+    // A dir: build says its version only once resolved.
+    const problem = cleanupConfigOnExit && /^v\d/.test(component.version) ? multusProblem(component.version, true) : undefined;
+    if (problem) throw new FaultlineError('invalid-input', problem);
+    multus = { component, cleanupConfigOnExit };
+  }
+  return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation, ...(multus ? { multus } : {}) };
 }

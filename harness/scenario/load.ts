@@ -20,6 +20,7 @@ import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
+import { multusProblem } from '../components/multus.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -228,7 +229,7 @@ const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'multi-network': 'Multus-style secondary networks',
 };
 
-const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
+const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation', 'multus'] as const;
 type StackField = (typeof STACK_FIELDS)[number];
 
 const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
@@ -372,7 +373,7 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
       problems.push({ path: ['workload', i, 'role'], message: `a nat-gateway needs an external network for net1: list it in 'networks' (${profiles ? list(profiles.secondary, 'the stack profile has no secondary network') : 'e.g. external'})` });
     }
   });
-  const ctx: ValidationContext = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes };
+  const ctx: ValidationContext = { nodeNames, workloadNames, networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [], workloadSizes, stack: doc.cluster.stack };
 
   // The references the parameter schema marks (nodes, node paths and globs), then the entry's own check.
   const judge = (def: { params: Schema<unknown>; validate?: (p: any, sc: ValidationContext) => string | LocatedMessage | undefined } | undefined, kind: string, params: Record<string, unknown>, at: KeyPath) => {
@@ -412,7 +413,8 @@ function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: 
   return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
 }
 
-const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;
+const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+|go:v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?|go:[0-9a-f]{7,40})$/;
+const CONTAINERD_GO_FORM = /^containerd-go:(v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 // Every value the stack takes across the matrix names an existing profile and a well-formed version.
@@ -428,24 +430,26 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     },
     runtime: (v) => {
       const known = [...catalog.runtimes(), ...catalog.containerdReleases()];
+      if (v.startsWith('containerd-go:')) return CONTAINERD_GO_FORM.test(v) ? undefined : `expected containerd-go:vX.Y.Z (a containerd tag built from source) or containerd-go:<commit>, found ${JSON.stringify(v)}`;
       if (v.startsWith('containerd-dir:')) {
         const dir = v.slice('containerd-dir:'.length);
         return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
       }
       if (!PROFILE_NAME.test(v) || v.includes('/')) return `expected a runtime like libcni-1.1 (the model) or containerd-1.6 (real), found ${JSON.stringify(v)}`;
-      if (!known.includes(v)) return `no runtime '${v}'; known: ${list(known, 'none')}, or containerd-dir:/path`;
+      if (!known.includes(v)) return `no runtime '${v}'; known: ${list(known, 'none')}, containerd-go:vX.Y.Z (built from source) or containerd-dir:/path`;
       return undefined;
     },
     cni: (v) => {
       if (!CNI_FORM.test(v)) {
-        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v)` : '';
-        return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
+        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)} for the release, or go:${v} to build it from source)` : '';
+        return `expected system, sid, latest, dir:/absolute/path, a version like 1.1.1, or go:vX.Y.Z / go:<commit> (built from upstream source), found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
       return undefined;
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
     delegation: (v) => (DELEGATIONS.includes(v as never) ? undefined : `expected a delegation semantics (${DELEGATIONS.join(', ')}), found ${JSON.stringify(v)}`),
+    multus: (v) => multusProblem(v, doc.cluster.stack.multusCleanupOnExit === true),
   };
 
   for (const field of STACK_FIELDS) {
