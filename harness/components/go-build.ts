@@ -83,6 +83,9 @@ export function goToolchain(opts: GoOptions = {}): Promise<GoToolchain> {
 
 async function detectToolchain(env: NodeJS.ProcessEnv, cacheDir: string): Promise<GoToolchain> {
   const go = findGo(env);
+  if (go && env.FAULTLINE_GO && !(await stat(go).then((st) => st.isFile(), () => false))) {
+    throw new FaultlineError('prerequisite', `FAULTLINE_GO=${go} does not exist: go: sources build components from upstream source with it; ${GO_ALTERNATIVES}`);
+  }
   if (!go) {
     throw new FaultlineError('prerequisite', `Go is not installed (no go command on PATH or in /usr/local/go/bin): go: sources build components from upstream source with it; ${GO_ALTERNATIVES}`, {
       hint: 'install Go (https://go.dev/doc/install) or set FAULTLINE_GO=/path/to/go',
@@ -170,7 +173,8 @@ const NETWORK_FAILURE = /dial tcp|no such host|connection refused|i\/o timeout|n
 
 /** A go error about reaching or being served by the proxy, as a FaultlineError saying which. */
 export function proxyError(tc: Pick<GoToolchain, 'proxy'>, ref: string, text: string): FaultlineError {
-  const line = text.trim().split('\n').filter(Boolean).pop() ?? text.trim();
+  const all = text.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/\.+$/, '');
+  const line = all.length > 400 ? `${all.slice(0, 400)}...` : all;
   if (NETWORK_FAILURE.test(text)) {
     return new FaultlineError('environment', `the Go module proxy (GOPROXY=${tc.proxy}) cannot be reached for ${ref}: ${line}; ${GO_ALTERNATIVES}`, {
       hint: 'check the network and GOPROXY, or use one of the alternatives',
@@ -181,7 +185,7 @@ export function proxyError(tc: Pick<GoToolchain, 'proxy'>, ref: string, text: st
       hint: 'use a released tag (go:vX.Y.Z), or build that commit yourself and use dir:/path',
     });
   }
-  if (/\b404\b|\b410\b|unknown revision|invalid version|not found|no matching versions|malformed/i.test(text)) {
+  if (/\b404\b|\b410\b|unknown revision|invalid version|not found|no such file or directory|no matching versions|malformed/i.test(text)) {
     return new FaultlineError('invalid-input', `${ref} does not exist: the Go module proxy (GOPROXY=${tc.proxy}) answered: ${line}`);
   }
   return new FaultlineError('environment', `go could not fetch ${ref}: ${line}`);
