@@ -436,13 +436,13 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
         return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
       }
       if (!PROFILE_NAME.test(v) || v.includes('/')) return `expected a runtime like libcni-1.1 (the model) or containerd-1.6 (real), found ${JSON.stringify(v)}`;
-      if (!known.includes(v)) return `no runtime '${v}'; known: ${list(known, 'none')}, containerd-go:vX.Y.Z (built from source) or containerd-dir:/path`;
+      if (!known.includes(v)) return `no runtime '${v}'; known: ${list(known, 'none')}, or containerd-dir:/path`;
       return undefined;
     },
     cni: (v) => {
       if (!CNI_FORM.test(v)) {
-        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)} for the release, or go:${v} to build it from source)` : '';
-        return `expected system, sid, latest, dir:/absolute/path, a version like 1.1.1, or go:vX.Y.Z / go:<commit> (built from upstream source), found ${JSON.stringify(v)}${hint}`;
+        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v, or go:${v} to build it from upstream source)` : '; go:vX.Y.Z or go:<commit> builds one from upstream source';
+        return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
       return undefined;
