@@ -5,6 +5,7 @@ import { benchScenarioWall } from './scenario.ts';
 import { benchCachedResolve } from './provision.ts';
 import { benchJobs } from './jobs.ts';
 import { benchChurn } from './churn.ts';
+import { BISECT_16_BUDGET, CACHED_GO_RESOLVE_BUDGET_MS, COLD_BUILD_BUDGET_MS, benchBisectProbes, benchColdBuild, benchGoResolve } from './go-build.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -42,4 +43,15 @@ if (want('churn')) {
   console.log(`\n[churn] ${b.ops} ops at concurrency ${b.concurrency} on ${b.nodes} nodes: ${b.withInvariants.toFixed(1)} ops/s with invariants after every op, ${b.withoutInvariants.toFixed(1)} ops/s without`);
   console.log(`  invariant cost ${b.costPercent.toFixed(1)}% (target <= 15%) ${b.costPercent <= 15 ? 'OK' : 'OVER TARGET'}; ${b.checks} checks; cells: ${b.perCell}`);
   console.log(`  peak RSS ${b.peakRssMb.toFixed(0)} MB (target < 300 MB) ${b.peakRssMb < 300 ? 'OK' : 'OVER TARGET'}; timeline ${b.timelineEntries} entries, ${(b.timelineBytes / 1024).toFixed(0)} KiB`);
+}
+
+// `npm run bench go`; `npm run bench go-cold` builds a tag again into empty caches instead of reading
+// the cache's build record.
+if (want('go') || only.includes('go-cold')) {
+  const r = await benchGoResolve();
+  console.log(`\n[go] cached ${r.version} resolve over ${r.iterations} runs: median ${fmt(r.medianMs)}, max ${fmt(r.maxMs)} (target <= ${CACHED_GO_RESOLVE_BUDGET_MS} ms) ${r.withinBudget ? 'OK' : 'OVER TARGET'}`);
+  const c = await benchColdBuild({ rebuild: only.includes('go-cold') });
+  console.log(`[go] build of every CNI plugin of ${c.version} (${c.binaries} binaries, ${c.go}, ${c.from}${c.cold ? ', Go build cache empty: a cold build' : ', Go build cache NOT empty: not a cold build'}): ${fmt(c.totalMs)} (download ${fmt(c.downloadMs)}, build ${fmt(c.buildMs)}) (target <= ${COLD_BUILD_BUDGET_MS / 1000} s) ${c.withinBudget ? 'OK' : 'OVER TARGET'}`);
+  const b = await benchBisectProbes();
+  console.log(`[go] bisect over ${b.values} versions: at most ${b.maxProbes} probes (target <= ${BISECT_16_BUDGET}) ${b.withinBudget ? 'OK' : 'OVER TARGET'}`);
 }

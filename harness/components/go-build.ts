@@ -315,6 +315,8 @@ const PROGRESS_EVERY_MS = 10_000;
  */
 export async function buildGoModule(tc: GoToolchain, spec: GoBuildSpec, outDir: string): Promise<GoBuildRecord> {
   const t0 = Date.now();
+  // Whether this build starts from an empty Go build cache (then its time is a cold build's).
+  const buildCacheWasEmpty = !(await stat(path.join(tc.cacheDir, 'build', 'README')).then(() => true, () => false));
   const mod = await downloadModule(tc, spec.module, spec.version, spec);
   const tDownload = Date.now();
   const work = path.join(tc.cacheDir, 'work', `${spec.module.replace(/[^A-Za-z0-9.-]+/g, '_')}@${mod.version}-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -367,7 +369,7 @@ export async function buildGoModule(tc: GoToolchain, spec: GoBuildSpec, outDir: 
       steps: steps.map((s) => ({ packages: s.packages, cgo: s.cgo, ldflags: s.ldflags, tags: s.tags ?? [], ...(s.buildmode ? { buildmode: s.buildmode } : {}), flags: `-mod=readonly -buildvcs=false -trimpath` })),
       requires,
       sha256,
-      timing: { downloadMs: tDownload - t0, depsMs: tDeps - tDownload, buildMs: tEnd - tDeps, totalMs: tEnd - t0 },
+      timing: { downloadMs: tDownload - t0, depsMs: tDeps - tDownload, buildMs: tEnd - tDeps, totalMs: tEnd - t0, buildCacheWasEmpty },
       builtAt: new Date().toISOString(),
     };
   } finally {

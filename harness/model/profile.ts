@@ -96,7 +96,8 @@ export interface GoBuildRecord {
   /** Selected versions of modules that decide behaviour (e.g. github.com/containernetworking/cni). */
   requires: Record<string, string>;
   sha256: Record<string, string>;
-  timing: { downloadMs: number; depsMs: number; buildMs: number; totalMs: number };
+  /** buildCacheWasEmpty: the build compiled everything, the standard library included (a cold build). */
+  timing: { downloadMs: number; depsMs: number; buildMs: number; totalMs: number; buildCacheWasEmpty?: boolean };
   builtAt: string;
 }
 
