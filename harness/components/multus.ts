@@ -170,6 +170,10 @@ export async function daemonsetThinArgs(file: string): Promise<string[] | undefi
   return undefined;
 }
 
+/** Pods on a Multus node: their ADD would run Multus's own binary, which reads the pod from an API server. */
+export const MULTUS_WITH_PODS =
+  "a stack with multus runs no pods here: their ADD would go through Multus's own binary, which reads each pod from a Kubernetes API server (faultline runs none); leave the workload empty and judge the config it writes (config-not-nested)";
+
 /**
  * What is wrong with a cluster.stack.multus value, for the scenario loader; undefined when it is fine.
  * --cleanup-config-on-exit is refused on v4.0.x: there its watch loop regenerates the config from its

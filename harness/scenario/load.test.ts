@@ -199,6 +199,15 @@ describe('loadScenario: matrix checks', () => {
     expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    multus: dir:../multus\n')}`)[0]).toContain('6:13 cluster.stack.multus: expected vX.Y.Z or go:vX.Y.Z');
   });
 
+  it('refuses pods on a Multus stack, and restart-daemon of a multus the stack does not run', () => {
+    requireFault('restart-daemon');
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    multus: v4.1.0\n')}workload:\n  - name: web\n`)[0]).toContain("6:13 cluster.stack.multus: a stack with multus runs no pods here: their ADD would go through Multus's own binary");
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3')}steps:\n  - restart-daemon: { node: node-1, daemon: multus }\n`)).toEqual([
+      '7:45 steps.0.restart-daemon.daemon: the stack runs no multus: set cluster.stack.multus (e.g. v4.1.0)',
+    ]);
+    expect(parse(`${HEAD}${stack('harvester/v1.4.3', '    multus: v4.1.0\n')}steps:\n  - restart-daemon: { node: node-1, daemon: multus, signal: TERM }\n`).steps[0]).toEqual({ kind: 'restart-daemon', params: { node: 'node-1', daemon: 'multus', signal: 'TERM', graceMs: 30000 } });
+  });
+
   it('refuses --cleanup-config-on-exit on a v4.0.x Multus, at the matrix value that selects it', () => {
     const text = `${HEAD}matrix:\n  multus: [v4.0.2, v4.1.0]\n${stack('harvester/v1.4.3', '    multus: ${multus}\n    multusCleanupOnExit: true\n')}`;
     expect(problems(text)).toEqual([

@@ -20,7 +20,7 @@ import { buildScenarioSchema, generateJsonSchema, type ScenarioRegistries } from
 import { parseYamlWithPositions, locate, pathString, type KeyPath, type PositionMap } from '../schema/yaml.ts';
 import { cellId, combinations, matchingExpectations, placeholders, substitute } from './matrix.ts';
 import { DELEGATIONS } from '../model/profile.ts';
-import { multusProblem } from '../components/multus.ts';
+import { MULTUS_WITH_PODS, multusProblem } from '../components/multus.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -449,7 +449,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
     delegation: (v) => (DELEGATIONS.includes(v as never) ? undefined : `expected a delegation semantics (${DELEGATIONS.join(', ')}), found ${JSON.stringify(v)}`),
-    multus: (v) => multusProblem(v, doc.cluster.stack.multusCleanupOnExit === true),
+    multus: (v) => multusProblem(v, doc.cluster.stack.multusCleanupOnExit === true) ?? (doc.workload.length ? MULTUS_WITH_PODS : undefined),
   };
 
   for (const field of STACK_FIELDS) {
