@@ -145,11 +145,13 @@ export async function resolveCriProto(p: AptProgress = {}): Promise<{ file: stri
 
 /** A containerd by name (containerd-1.6, containerd-2.1), built from source (containerd-go:v1.7.22) or a user's build (containerd-dir:/path). */
 export async function resolveContainerd(name: string, p: AptProgress = {}): Promise<ResolvedContainerd> {
-  const proto = await resolveCriProto(p);
   if (name.startsWith(CONTAINERD_GO)) {
+    containerdGoRef(name); // a malformed name fails before anything is fetched
+    const proto = await resolveCriProto(p);
     const built = await resolveContainerdGo(name, p);
     return { ...built, protoFile: proto.file, protoSource: proto.source };
   }
+  const proto = await resolveCriProto(p);
   if (name.startsWith('containerd-dir:')) {
     const dir = path.resolve(name.slice('containerd-dir:'.length));
     const d = await describe(path.join(dir, 'bin'));
@@ -231,9 +233,15 @@ interface ContainerdGoManifest {
 }
 
 /** containerd-go:<tag or commit>: built with `make release`'s flags, cached per user as containerd/go-<version>. */
-async function resolveContainerdGo(name: string, p: AptProgress & Pick<GoOptions, 'env'>): Promise<Omit<ResolvedContainerd, 'protoFile' | 'protoSource'>> {
+/** The ref of a containerd-go: name (v1.7.22 for containerd-go:1.7.22); throws for a malformed one. */
+function containerdGoRef(name: string): string {
   const ref = canonicalRef(name.slice(CONTAINERD_GO.length));
   if (!GO_REF.test(ref)) throw new FaultlineError('invalid-input', `runtime '${name}': expected containerd-go:vX.Y.Z (a containerd tag), a pseudo-version or containerd-go:<commit>`);
+  return ref;
+}
+
+async function resolveContainerdGo(name: string, p: AptProgress & Pick<GoOptions, 'env'>): Promise<Omit<ResolvedContainerd, 'protoFile' | 'protoSource'>> {
+  const ref = containerdGoRef(name);
   const goOpts: GoOptions = { signal: p.signal, onProgress: p.onProgress, env: p.env };
   let version = ref;
   if (!ref.startsWith('v')) {
