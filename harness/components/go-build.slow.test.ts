@@ -88,7 +88,7 @@ describe.skipIf(!!skip)('Go builds from a module proxy', () => {
     // faultline's own caches, never the user's
     expect(tc2.env.GOMODCACHE).toBe(path.join(tmp, 'cache-b', 'mod'));
     expect(tc2.env.GOCACHE).toBe(path.join(tmp, 'cache-b', 'build'));
-    expect(tc2.env.GOFLAGS).toBe('-mod=readonly -buildvcs=false');
+    expect(tc2.env.GOFLAGS).toBe('-mod=readonly -buildvcs=false -modcacherw');
   }, 180_000);
 });
 

@@ -100,7 +100,8 @@ async function detectToolchain(env: NodeJS.ProcessEnv, cacheDir: string): Promis
   for (const v of NETWORK_VARS) if (network[v]) base[v] = network[v];
   Object.assign(base, {
     GOENV: 'off', // ~/.config/go/env (GOFLAGS=-mod=mod would change the binaries)
-    GOFLAGS: '-mod=readonly -buildvcs=false',
+    // -modcacherw: faultline's module cache can be removed with rm -rf like the rest of its cache.
+    GOFLAGS: '-mod=readonly -buildvcs=false -modcacherw',
     GOTOOLCHAIN: env.FAULTLINE_GOTOOLCHAIN || 'local',
     GOMODCACHE: path.join(cacheDir, 'mod'),
     GOCACHE: path.join(cacheDir, 'build'),
@@ -321,6 +322,7 @@ export async function buildGoModule(tc: GoToolchain, spec: GoBuildSpec, outDir: 
   const tDownload = Date.now();
   const work = path.join(tc.cacheDir, 'work', `${spec.module.replace(/[^A-Za-z0-9.-]+/g, '_')}@${mod.version}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(path.dirname(work), { recursive: true });
+  await cleanStaleWork(path.dirname(work));
   try {
     await writableCopy(mod.dir, work);
     await spec.inspect?.(work);
@@ -374,6 +376,21 @@ export async function buildGoModule(tc: GoToolchain, spec: GoBuildSpec, outDir: 
     };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Removes work and scratch dirs of builds whose process is gone (killed mid-build). */
+async function cleanStaleWork(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) await rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
