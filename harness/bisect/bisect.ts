@@ -166,10 +166,11 @@ export async function runProbe(plan: BisectPlan, value: string, index: number, e
   const report = await runCells({ cells: [cell], out: reportDir, jobs: 1, seed: env.seed, reporters: [progress, new JsonReporter(), new MarkdownReporter()], signal: env.signal, backends: env.backends, reapers: env.reapers });
   const c = report.cells[0];
   if (!c) throw new FaultlineError('internal', `probe ${plan.dim}=${value} produced no cell report`);
-  // A cell that could not even provision its stack says nothing about the value's behaviour.
-  if (c.error && !c.stack.cni.source) {
+  // A cell that never got its nodes (a component could not be provisioned, the backend failed) says
+  // nothing about the value's behaviour.
+  if (c.error && c.artifacts.length === 0) {
     const code = c.error.code === 'invalid-input' || c.error.code === 'usage' ? 'invalid-input' : c.error.code === 'interrupted' ? 'interrupted' : 'environment';
-    throw new FaultlineError(code, `probe ${plan.dim}=${value}: the stack could not be provisioned: ${c.error.message}`);
+    throw new FaultlineError(code, `probe ${plan.dim}=${value}: the cell could not be set up: ${c.error.message}`);
   }
   const out: ProbeOutcome = { ...probeOutcome(plan, value, c), reportDir };
   try {
