@@ -261,7 +261,7 @@ export async function listModuleVersions(tc: GoToolchain, module: string, opts: 
     if (r.code !== 0 || j.Error) {
       const text = j.Error?.Err ?? (r.stderr || r.stdout);
       if (NETWORK_FAILURE.test(text)) throw proxyError(tc, module, text);
-      return { versions: [], error: text.trim().split('\n').pop() ?? text.trim() };
+      return { versions: [], error: text.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' ') };
     }
     return { versions: j.Versions ?? [] };
   } finally {
