@@ -6,6 +6,7 @@ import { benchCachedResolve } from './provision.ts';
 import { benchJobs } from './jobs.ts';
 import { benchChurn } from './churn.ts';
 import { benchCri } from './cri.ts';
+import { BISECT_16_BUDGET, CACHED_GO_RESOLVE_BUDGET_MS, COLD_BUILD_BUDGET_MS, benchBisectProbes, benchColdBuild, benchGoResolve } from './go-build.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -60,4 +61,15 @@ if (want('cri')) {
 if (want('suite')) {
   const b = await benchScenarioWall('scenarios', undefined, 'default');
   console.log(`\n[suite] default suite, ${b.cells} cells (real-runtime cells included), jobs ${b.jobs}: wall ${fmt(b.wallMs)} (target < 60 s) ${b.wallMs < 60_000 ? 'OK' : 'OVER TARGET'}`);
+}
+
+// `npm run bench go`; `npm run bench go-cold` builds a tag again into empty caches instead of reading
+// the cache's build record.
+if (want('go') || only.includes('go-cold')) {
+  const r = await benchGoResolve();
+  console.log(`\n[go] cached ${r.version} resolve over ${r.iterations} runs: median ${fmt(r.medianMs)}, max ${fmt(r.maxMs)} (target <= ${CACHED_GO_RESOLVE_BUDGET_MS} ms) ${r.withinBudget ? 'OK' : 'OVER TARGET'}`);
+  const c = await benchColdBuild({ rebuild: only.includes('go-cold') });
+  console.log(`[go] build of every CNI plugin of ${c.version} (${c.binaries} binaries, ${c.go}, ${c.from}${c.cold ? ', Go build cache empty: a cold build' : ', Go build cache NOT empty: not a cold build'}): ${fmt(c.totalMs)} (download ${fmt(c.downloadMs)}, build ${fmt(c.buildMs)}) (target <= ${COLD_BUILD_BUDGET_MS / 1000} s) ${c.withinBudget ? 'OK' : 'OVER TARGET'}`);
+  const b = await benchBisectProbes();
+  console.log(`[go] bisect over ${b.values} versions: at most ${b.maxProbes} probes (target <= ${BISECT_16_BUDGET}) ${b.withinBudget ? 'OK' : 'OVER TARGET'}`);
 }

@@ -38,6 +38,8 @@ export interface NodeSpec {
    * /opt/faultline/runtime; the node then also gets what runc needs (the host's cgroup tree).
    */
   runtimeDir?: string;
+  /** Directory holding Multus's thin plugin binaries, presented read-only at /opt/faultline/multus. */
+  multusDir?: string;
   /** Node's pod subnet, e.g. 10.52.1.0/28. */
   podSubnet: string;
 }

@@ -11,8 +11,9 @@ import { crashDuringAdd } from './crash-during-add.ts';
 import { gc } from './gc.ts';
 import { deletePods } from './delete-pods.ts';
 import { killRuntime, restartRuntime } from './runtime-process.ts';
+import { restartDaemon } from './restart-daemon.ts';
 
-export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime];
+export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime, restartDaemon];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

@@ -2,6 +2,7 @@
 // rename or remove them.
 import type { AssertionResult } from './verdict.ts';
 import type { TimelineEntry } from './timeline.ts';
+import type { GoBuildRecord } from './profile.ts';
 
 export type Outcome = 'passed' | 'failed' | 'xfail' | 'xpass' | 'error';
 
@@ -23,10 +24,13 @@ export interface CellReport {
   /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
   stack: {
     profile: string;
-    cni: { version: string; source: string; dir: string; sha256: Record<string, string> };
+    /** `build`: for go: sources, the module version, its go.sum hash, the Go version and flags. */
+    cni: { version: string; source: string; dir: string; sha256: Record<string, string>; build?: GoBuildRecord };
     runtime: string;
     /** A real containerd: its version, the libcni it was built with, where it came from, its binaries. */
-    containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string };
+    containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string; build?: GoBuildRecord };
+    /** Multus's thin plugin on the nodes (cluster.stack.multus). */
+    multus?: { version: string; source: string; sha256: Record<string, string>; cleanupConfigOnExit: boolean; build?: GoBuildRecord };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
   };

@@ -55,6 +55,10 @@ export interface StackSelection {
   runtime?: string;
   cniVersion?: string;
   delegation?: string;
+  /** Multus's thin plugin on every node: a version built from source, go:<ref>, or dir:/path. */
+  multus?: string;
+  /** Run the thin entrypoint with --cleanup-config-on-exit (v4.1.0+: SIGTERM removes its config). */
+  multusCleanupOnExit?: boolean;
 }
 
 /** What the node agent (kubelet) does; a string holds a ${dimension} placeholder ("true" or "false"). */
@@ -115,6 +119,8 @@ export interface ValidationContext {
   workloadSizes?: Record<string, number>;
   /** Addresses host-local can hand out per node, by default network, where the profiles tell. */
   hostLocalCapacity?: Record<string, number>;
+  /** The scenario's stack fields (placeholders unfilled). */
+  stack?: StackSelection;
 }
 
 /** A validation message at a path inside the parameters (e.g. ['concurrency']). */

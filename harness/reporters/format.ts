@@ -159,7 +159,12 @@ export function runtimeText(cell: CellReport): string {
   const s = cell.stack;
   if (!s) return '';
   if (!s.containerd) return `${s.runtime} (faultline's libcni model)`;
-  return `${s.runtime}: containerd ${s.containerd.version}, libcni ${s.containerd.libcni} (${s.containerd.source})`;
+  return `${s.runtime}: containerd ${s.containerd.version}, libcni ${s.containerd.libcni} (${s.containerd.source}${buildText(s.containerd.build)})`;
+}
+
+/** A source build's identity, appended to its source: ", h1:..., go1.26.8". */
+function buildText(b: { sum: string; go: string } | undefined): string {
+  return b ? `, ${b.sum}, ${b.go}` : '';
 }
 
 /** The runtime in a table cell: "containerd 1.6.20~ds1 (libcni 1.1.2)" or "libcni-1.1 (model)". */
@@ -174,8 +179,9 @@ export function stackFacts(cell: CellReport): [string, string][] {
   const s = cell.stack;
   if (!s) return [];
   const out: [string, string][] = [['profile', s.profile]];
-  if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source})` : ''}`]);
+  if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source}${buildText(s.cni.build)})` : ''}`]);
   out.push(['runtime', runtimeText(cell)]);
+  if (s.multus) out.push(['multus', `${s.multus.version} (${s.multus.source}${buildText(s.multus.build)})${s.multus.cleanupConfigOnExit ? ', --cleanup-config-on-exit' : ''}`]);
   if (s.conflistCniVersion) out.push(['conflist cniVersion', s.conflistCniVersion]);
   for (const sub of s.substitutions ?? []) out.push(['substitution', `${sub.plugin} → ${sub.standIn}: ${sub.why}`]);
   return out;

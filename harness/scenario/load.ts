@@ -23,6 +23,7 @@ import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, ma
 import { DELEGATIONS } from '../model/profile.ts';
 import { rangeCapacity } from '../observe/headroom.ts';
 import { underKernelMount } from '../util/kernel-fs.ts';
+import { MULTUS_WITH_PODS, multusProblem } from '../components/multus.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -280,7 +281,7 @@ const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'multi-network': 'Multus-style secondary networks',
 };
 
-const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
+const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation', 'multus'] as const;
 type StackField = (typeof STACK_FIELDS)[number];
 
 const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
@@ -435,6 +436,7 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     workloadNames,
     networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [],
     workloadSizes,
+    stack: doc.cluster.stack,
     ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc.catalog) } : {}),
   };
 
@@ -476,7 +478,8 @@ function profileNetworks(doc: ScenarioDoc, catalog: ProfileCatalog): { primary: 
   return { primary: inAll(false), secondary: inAll(true), label: names.length === 1 ? `stack profile ${names[0]}` : `the stack profiles (${names.join(', ')}) all` };
 }
 
-const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;
+const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+|go:v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?|go:[0-9a-f]{7,40})$/;
+const CONTAINERD_GO_FORM = /^containerd-go:(v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 // Every value the stack takes across the matrix names an existing profile and a well-formed version.
@@ -492,6 +495,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     },
     runtime: (v) => {
       const known = [...catalog.runtimes(), ...catalog.containerdReleases()];
+      if (v.startsWith('containerd-go:')) return CONTAINERD_GO_FORM.test(v) ? undefined : `expected containerd-go:vX.Y.Z (a containerd tag built from source) or containerd-go:<commit>, found ${JSON.stringify(v)}`;
       if (v.startsWith('containerd-dir:')) {
         const dir = v.slice('containerd-dir:'.length);
         return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
@@ -502,7 +506,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     },
     cni: (v) => {
       if (!CNI_FORM.test(v)) {
-        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v)` : '';
+        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v, or go:${v} to build it from upstream source)` : '; go:vX.Y.Z or go:<commit> builds one from upstream source';
         return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
@@ -512,6 +516,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
     delegation: (v) => (DELEGATIONS.includes(v as never) ? undefined : `expected a delegation semantics (${DELEGATIONS.join(', ')}), found ${JSON.stringify(v)}`),
+    multus: (v) => multusProblem(v, doc.cluster.stack.multusCleanupOnExit === true) ?? (doc.workload.length ? MULTUS_WITH_PODS : undefined),
   };
 
   for (const field of STACK_FIELDS) {

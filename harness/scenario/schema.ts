@@ -84,6 +84,8 @@ export const stackSchema = s.object({
   runtime: s.opt(s.string({ minLength: 1, description: 'Runtime profile under profiles/runtime/ (e.g. libcni-1.1).' })),
   cniVersion: s.opt(s.string({ pattern: /^(\$\{[a-z][a-z0-9-]*\}|\d+\.\d+\.\d+)$/, description: "Override the conflist's cniVersion." })),
   delegation: s.opt(s.string({ minLength: 1, description: 'Multi-network delegation semantics (definition-at-del, cached-delegates).' })),
+  multus: s.opt(s.string({ minLength: 1, description: "Multus's thin plugin on every node, started at boot with the node's /etc/cni/net.d: v4.0.2 or go:v4.0.2 (built from upstream source), go:<commit>, dir:/path." })),
+  multusCleanupOnExit: s.opt(s.boolean('Run the thin entrypoint with --cleanup-config-on-exit (v4.1.0 and later remove their config on SIGTERM; refused on v4.0.x, where it loops nesting its own config).')),
 });
 
 export const agentSchema = s.object(

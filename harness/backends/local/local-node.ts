@@ -131,7 +131,7 @@ export class LocalNode implements Node {
     const subprocess = execa(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--net', '--uts', '--propagation', 'private', '--',
-        'catatonit', '--', 'sh', HOLDER_SCRIPT, this.nodeDir, this.spec.pluginDir, this.name, this.tag, this.spec.runtimeDir ?? '-'],
+        'catatonit', '--', 'sh', HOLDER_SCRIPT, this.nodeDir, this.spec.pluginDir, this.name, this.tag, this.spec.runtimeDir ?? '-', this.spec.multusDir ?? '-'],
       {
         detached: true, // terminal signals reach the harness, which tears down in order
         stdin: 'ignore',

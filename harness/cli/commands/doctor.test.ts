@@ -105,9 +105,9 @@ describe('doctorCommand', () => {
     ctx.skip(process.getuid?.() !== 0, 'needs root: faultline requires it, so doctor cannot pass without it');
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
-    // One line per check: node, each of the local backend's own checks, and 6 more (cni-plugins ... docker-engine).
+    // One line per check: node, each of the local backend's own checks, and 7 more (cni-plugins, cache, go ... docker-engine).
     const { localBackendChecks } = await import('../../backends/local/checks.ts');
-    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + (await localBackendChecks()).length + 6);
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + (await localBackendChecks()).length + 7);
   });
 
   it('formats fixes on their own line under the check', () => {

@@ -10,6 +10,7 @@ import { cniCacheDir, listEntries } from '../../cni-versions/cache.ts';
 import { availableBackends, getBackend } from '../../backends/index.ts';
 import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import type { Command } from '../command.ts';
+import { goToolchain } from '../../components/go-build.ts';
 
 export type CheckStatus = 'ok' | 'missing' | 'optional';
 
@@ -194,19 +195,31 @@ async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
   return out;
 }
 
+/** Go, for components built from upstream source (go:, containerd-go:, multus). Optional. */
+async function checkGo(env: NodeJS.ProcessEnv): Promise<Check> {
+  const base = { name: 'go', required: false };
+  try {
+    const tc = await goToolchain({ env });
+    return { ...base, status: 'ok', detail: `${tc.version} (${tc.go}), GOPROXY=${tc.proxy}: components can be built from upstream source (cni: go:..., runtime: containerd-go:..., multus)` };
+  } catch (e) {
+    return { ...base, status: 'optional', detail: `${(e as Error).message.split(': go: sources')[0]} (needed only for components built from upstream source)`, fix: 'install Go (https://go.dev/doc/install), or use Debian, tarball or dir: sources' };
+  }
+}
+
 /** Every check, in display order. */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
   const env = opts.env ?? process.env;
   const extra = opts.extraDirs ?? SBIN_DIRS;
-  const [backends, cache, podman, kind, kubectl, docker] = await Promise.all([
+  const [backends, cache, go, podman, kind, kubectl, docker] = await Promise.all([
     backendChecks(opts),
     checkCniCache(env),
+    checkGo(env),
     checkPodman(env, extra),
     checkKind(env, extra),
     checkKubectl(env, extra),
     checkDocker(env),
   ]);
-  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, podman, kind, kubectl, docker];
+  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, go, podman, kind, kubectl, docker];
 }
 
 export function formatChecks(checks: Check[]): string[] {

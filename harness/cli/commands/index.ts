@@ -7,5 +7,6 @@ import { gcCommand } from './gc.ts';
 import { doctorCommand } from './doctor.ts';
 import { cniCommand } from './cni.ts';
 import { runtimeCommand } from './runtime.ts';
+import { bisectCommand } from './bisect.ts';
 
-export const commands: Command[] = [runCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
+export const commands: Command[] = [runCommand, bisectCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
