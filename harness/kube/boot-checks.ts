@@ -13,6 +13,8 @@ export interface BootTimes {
   nodeReadyMs: number;
   podsRunningMs: number;
   pods: number;
+  /** Pods still not Running when the wait ended (the boot itself succeeded). */
+  notRunning?: string;
 }
 
 /** Polls `probe` until it returns a value, with backoff, up to `deadline` (ms since epoch). */
@@ -29,7 +31,7 @@ export async function until<T>(what: string, deadline: number, probe: () => Prom
 /** Floor to the second: the API's timestamps have one-second resolution. */
 const sec = (ms: number) => Math.floor(ms / 1000) * 1000;
 
-export async function waitBooted(kubectl: Kubectl, kubeNode: string, since: number, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<BootTimes> {
+export async function waitBooted(kubectl: Kubectl, kubeNode: string, since: number, o: { timeoutMs?: number; podsTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<BootTimes> {
   const t0 = Date.now();
   const deadline = t0 + (o.timeoutMs ?? 10 * 60_000);
   let last = '';
@@ -46,12 +48,17 @@ export async function waitBooted(kubectl: Kubectl, kubeNode: string, since: numb
     return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= sec(since) ? true : undefined;
   }, () => last, o.signal);
   const nodeReadyMs = Date.now() - t0;
-  const pods = await until(`every pod on ${kubeNode} Running and Ready`, deadline, async () => {
+  // Pods that cannot start (an exhausted range) are an outcome to judge, not a failed boot.
+  const podsDeadline = Math.min(deadline, Date.now() + (o.podsTimeoutMs ?? 180_000));
+  const pods = await until(`every pod on ${kubeNode} Running and Ready`, podsDeadline, async () => {
     const items = (await kubectl.list('pods', {})) ?? [];
     const mine = parsePods(items.filter((p) => p.spec?.nodeName === kubeNode && !p.metadata?.deletionTimestamp));
     const notYet = mine.filter((p) => !(p.phase === 'Running' && p.ready && p.readyAt !== undefined && Date.parse(p.readyAt) >= sec(since)) && p.phase !== 'Succeeded');
     last = notYet.length ? notYet.slice(0, 5).map((p) => `${p.namespace}/${p.name} ${p.phase}${p.waiting ? ` (${p.waiting})` : ''}${p.ready ? ' ready before the boot' : ''}`).join(', ') : '';
     return notYet.length ? undefined : mine.length;
-  }, () => last, o.signal);
-  return { apiReadyMs, nodeReadyMs, podsRunningMs: Date.now() - t0, pods };
+  }, () => last, o.signal).catch((e: unknown) => {
+    if (e instanceof FaultlineError && e.code === 'environment') return undefined;
+    throw e;
+  });
+  return { apiReadyMs, nodeReadyMs, podsRunningMs: Date.now() - t0, pods: pods ?? 0, ...(pods === undefined ? { notRunning: last } : {}) };
 }

@@ -4,8 +4,8 @@
 // what it needs of the kind config (disableDefaultCNI, the pod subnet its manifests assume, extra
 // config such as kube-proxy mode or kubeadm patches), and what its nodes can survive (a control plane
 // whose etcd is on tmpfs cannot be rebooted). Scenarios name them as cluster.stack.profile kind/<name>.
-import { readFile, readdir } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as s from '../schema/dsl.ts';
 import { FaultlineError, InvalidInputError } from '../errors.ts';
@@ -82,10 +82,15 @@ export function isKindStackName(name: string): boolean {
 
 /** Loads and validates a kind stack; every problem at file:line:col. */
 export async function loadKindStack(name: string, root = PROFILES_ROOT): Promise<KindStack> {
+  return loadKindStackSync(name, root);
+}
+
+/** The same, synchronously (scenario validation). */
+export function loadKindStackSync(name: string, root = PROFILES_ROOT): KindStack {
   const known = kindStackNames(root);
   if (!known.includes(name)) throw new FaultlineError('invalid-input', `unknown kind stack '${name}'; known: ${known.join(', ') || '(none)'}`);
   const file = path.join(root, `${name}.yaml`);
-  const text = await readFile(file, 'utf8');
+  const text = readFileSync(file, 'utf8');
   const parsed = parseYamlWithPositions(text, file, { noun: 'kind stack', expected: 'a kind stack mapping (name, description, install, ...)' });
   if (!parsed.ok) throw new InvalidInputError(parsed.problems);
   const problems: s.Problem[] = [];

@@ -27,6 +27,20 @@ export interface CellReport {
     runtime: string;
     /** A real containerd: its version, the libcni it was built with, where it came from, its binaries. */
     containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string };
+    /**
+     * A kind cell: the cluster, the engine, the node image, the kind and kubectl binaries (version,
+     * source, sha256), the stack's pinned files, and the measured times.
+     */
+    kind?: {
+      cluster?: string;
+      provider?: string;
+      engine?: string;
+      nodeImage?: string;
+      kind?: { path: string; version: string; source: string; sha256: string };
+      kubectl?: { path: string; version: string; source: string; sha256: string };
+      manifests: { name: string; url: string; sha256: string; type: string; images?: Record<string, string> }[];
+      timings: { clusterCreateMs?: number; cniReadyMs?: number; rebootToReadyMs: { node: string; nodeReadyMs: number; podsRunningMs: number }[] };
+    };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
   };
