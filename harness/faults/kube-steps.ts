@@ -87,6 +87,19 @@ export function natGatewayObjects(o: { name: string; vpc: string; subnet: string
   return [gw, ...eips];
 }
 
+/** The VPC, its subnet and the external network (NAD + Subnet) the gateways use (Kube-OVN's docs). */
+export function natGatewaySetup(o: { vpc: string; subnet: string; subnetCidr: string; externalSubnet: string; externalCidr: string; createSubnet: boolean }): Record<string, unknown>[] {
+  const provider = `${o.externalSubnet}.kube-system`;
+  const nadConfig = { cniVersion: '0.3.0', type: 'macvlan', master: 'eth0', mode: 'bridge', ipam: { type: 'kube-ovn', server_socket: '/run/openvswitch/kube-ovn-daemon.sock', provider } };
+  const gw = o.externalCidr.replace(/\.\d+\/\d+$/, '.1');
+  return [
+    { apiVersion: 'kubeovn.io/v1', kind: 'Vpc', metadata: { name: o.vpc }, spec: {} },
+    ...(o.createSubnet ? [{ apiVersion: 'kubeovn.io/v1', kind: 'Subnet', metadata: { name: o.subnet }, spec: { vpc: o.vpc, cidrBlock: o.subnetCidr, protocol: 'IPv4', namespaces: [] } }] : []),
+    { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: o.externalSubnet, namespace: 'kube-system' }, spec: { config: JSON.stringify(nadConfig) } },
+    { apiVersion: 'kubeovn.io/v1', kind: 'Subnet', metadata: { name: o.externalSubnet }, spec: { protocol: 'IPv4', provider, cidrBlock: o.externalCidr, gateway: gw, excludeIps: [gw] } },
+  ];
+}
+
 export const churnNatGateways = defineFault({
   name: 'churn-nat-gateways',
   description: 'Create and delete Kube-OVN VpcNatGateways with IptablesEIPs, `cycles` times; optionally delete the gateway\'s VPC subnet first, the path of kubeovn/kube-ovn#4747 (kind backend).',
@@ -100,12 +113,14 @@ export const churnNatGateways = defineFault({
     externalSubnet: s.req(s.string({ pattern: DNS, expected: 'the external (macvlan) subnet, e.g. ovn-vpc-external-network' })),
     eips: s.opt(s.integer({ min: 0, max: 20, description: 'IptablesEIPs per gateway.' }), 1),
     deleteSubnetFirst: s.opt(s.boolean('Delete the VPC subnet before the gateway (its pod is deleted when its default subnet is already gone).'), false),
+    externalCidr: s.opt(s.string({ minLength: 9, description: 'CIDR of the external subnet made at the start (a macvlan on the nodes\' eth0, IPAM by Kube-OVN), as Kube-OVN\'s docs make it.' }), '172.31.250.0/24'),
     readyTimeoutMs: s.opt(s.integer({ min: 1000, max: 3_600_000 }), 300_000),
   }),
   run: kubeOnlyRun('churn-nat-gateways'),
   async kube(ctx, p) {
     const k = ctx.kube.kubectl;
     const t0 = Date.now();
+    await k.apply(natGatewaySetup({ vpc: p.vpc, subnet: p.subnet, subnetCidr: p.subnetCidr!, externalSubnet: p.externalSubnet, externalCidr: p.externalCidr!, createSubnet: !p.deleteSubnetFirst }).map((o) => JSON.stringify(o)).join('\n'), 'the VPC and the external network');
     for (let i = 0; i < p.cycles; i++) {
       ctx.signal.throwIfAborted();
       const name = `fl-gw-${i}`;

@@ -586,6 +586,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
   const stack = doc.cluster.stack as Record<StackField, string | undefined>;
   const checkers: Partial<Record<StackField, (v: string) => string | undefined>> = {
     profile: (v) => {
+      if (isKindStackName(v)) return undefined; // refused for these cells already, with the reason
       if (!PROFILE_NAME.test(v) || v.split('/').includes('..')) return `expected a stack profile name like harvester/v1.4.3 (a path under profiles/, without .yaml), found ${JSON.stringify(v)}`;
       if (!catalog.stacks().includes(v)) return `no stack profile '${v}' (profiles/${v}.yaml); known: ${list(catalog.stacks(), 'none')}`;
       return undefined;
