@@ -10,6 +10,7 @@ import type { Evidence } from '../model/verdict.ts';
 export const configNotNested = defineAssertion({
   name: 'config-not-nested',
   description: '00-multus.conf (or .conflist) nests type: multus exactly once and delegates to the first non-00-multus config file.',
+  runsOn: 'any',
   params: s.object({ node: nodeParam }),
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];

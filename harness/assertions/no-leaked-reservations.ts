@@ -8,6 +8,7 @@ import type { Evidence } from '../model/verdict.ts';
 export const noLeakedReservations = defineAssertion({
   name: 'no-leaked-reservations',
   description: 'Every host-local reservation belongs to a live attachment.',
+  runsOn: 'any',
   params: s.object({ node: nodeParam, network: s.opt(s.string({ description: 'Only this network (default: all).' })) }),
   evaluate(_ctx, snapshot, p) {
     const evidence: Evidence[] = [];

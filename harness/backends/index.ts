@@ -4,15 +4,16 @@ import { FaultlineError } from '../errors.ts';
 import type { RunReaper } from '../ledger/ledger.ts';
 import type { Backend } from './types.ts';
 import { LocalBackend } from './local/local-backend.ts';
+import { KindBackend } from './kind/kind-backend.ts';
 
 const FACTORIES: Record<string, () => Backend> = {
   local: () => new LocalBackend(),
+  kind: () => new KindBackend(),
 };
 
 /** Backends planned but not in this version yet, with what to use meanwhile. */
 const PLANNED: Record<string, string> = {
   container: 'the container backend is planned; use backend local',
-  kind: 'the kind backend is planned; use backend local',
 };
 
 /** Every backend name a scenario may write (the schema's enum): available and planned ones. */

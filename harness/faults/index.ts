@@ -12,8 +12,9 @@ import { gc } from './gc.ts';
 import { deletePods } from './delete-pods.ts';
 import { killRuntime, restartRuntime } from './runtime-process.ts';
 import { restartDaemon } from './restart-daemon.ts';
+import { churnNatGateways, createPods, restartDaemonsetPod } from './kube-steps.ts';
 
-export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime, restartDaemon];
+export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, deletePods, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime, restartDaemon, createPods, restartDaemonsetPod, churnNatGateways];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

@@ -31,6 +31,20 @@ export interface CellReport {
     containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string; build?: GoBuildRecord };
     /** Multus's thin plugin on the nodes (cluster.stack.multus). */
     multus?: { version: string; source: string; sha256: Record<string, string>; cleanupConfigOnExit: boolean; build?: GoBuildRecord };
+    /**
+     * A kind cell: the cluster, the engine, the node image, the kind and kubectl binaries (version,
+     * source, sha256), the stack's pinned files, and the measured times.
+     */
+    kind?: {
+      cluster?: string;
+      provider?: string;
+      engine?: string;
+      nodeImage?: string;
+      kind?: { path: string; version: string; source: string; sha256: string };
+      kubectl?: { path: string; version: string; source: string; sha256: string };
+      manifests: { name: string; url: string; sha256: string; type: string; images?: Record<string, string> }[];
+      timings: { clusterCreateMs?: number; cniReadyMs?: number; rebootToReadyMs: { node: string; nodeReadyMs: number; podsRunningMs: number }[] };
+    };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
   };

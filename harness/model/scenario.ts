@@ -66,6 +66,12 @@ export interface AgentSelection {
   reconcileAfterBoot?: boolean | string;
 }
 
+/** What only the kind backend takes (refused elsewhere); strings may hold ${dimension} placeholders. */
+export interface KindClusterDoc {
+  /** kind node image (decides containerd and libcni), e.g. ${nodeImage}. */
+  nodeImage?: string;
+}
+
 export interface ClusterDoc {
   backend: string;
   nodes: number;
@@ -73,6 +79,7 @@ export interface ClusterDoc {
   nodeMask: number;
   stack: StackSelection;
   agent?: AgentSelection;
+  kind?: KindClusterDoc;
 }
 
 export interface ScenarioDoc {

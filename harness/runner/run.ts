@@ -3,9 +3,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backends/types.ts';
+import { isKubeBackend } from '../backends/kube-types.ts';
+import { kubePreflightCells, runKubeCell } from './kube-cell.ts';
 import type { CellReport, Outcome, RunReport } from '../model/report.ts';
 import type { Reporter } from '../reporters/types.ts';
-import { runCell, type CellPlan } from './cell.ts';
+import { runCell, type CellEnv, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
@@ -49,6 +51,13 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   }
   // The report dir is proven writable before the run exists: a run that could not report must not start.
   const runId = newRunId();
+  // Backends of real Kubernetes check each cell before anything is created (tools, configs, images).
+  for (const name of [...new Set(opts.cells.map((c) => c.backend))]) {
+    const backend = opts.backends(name);
+    if (!isKubeBackend(backend)) continue;
+    const cells = await kubePreflightCells(opts.cells.filter((c) => c.backend === name), backend, runId);
+    await backend.kube.preflight(cells, { signal: opts.signal });
+  }
   const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', runId));
   const undoOutDir = await prepareOutDir(opts.out ?? outDir, opts.out === undefined ? `the report directory ${outDir}` : `--out ${opts.out}`);
   const run = await createRun({ runId }).catch(async (e: unknown) => {
@@ -68,9 +77,11 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
         const i = next++;
         const plan = opts.cells[i]!;
         await fan('onCellStart', { id: plan.id });
-        const report = await runCell(plan, {
+        const backend = opts.backends(plan.backend);
+        // Real Kubernetes (kind): the cell runs through the API (runner/kube-cell.ts).
+        const report = await (isKubeBackend(backend) ? (e: CellEnv) => runKubeCell(plan, { ...e, backend }) : (e: CellEnv) => runCell(plan, e))({
           runId: run.runId,
-          backend: opts.backends(plan.backend),
+          backend,
           workDir: run.workDir,
           reportDir: outDir,
           seed,

@@ -88,7 +88,7 @@ describe('loadScenario: schema problems', () => {
       '1:7 name: expected a lowercase name like hard-reboot-leak, found string "Bad Name"',
       '2:14 description: expected a string, found number 3 (put it in quotes to read it as text)',
       '4:10 cluster.nodes: expected an integer >= 1 and <= 16, found string "two"',
-      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent",
+      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent, kind",
       "6:3 cluster.stack: missing required key 'profile' (a string)",
       "7:1 surprise: unknown key 'surprise'; expected one of: name, description, references, suites, matrix, expect, cluster, workload, steps, invariants, assertions",
     ]);

@@ -24,6 +24,8 @@ import { DELEGATIONS } from '../model/profile.ts';
 import { rangeCapacity } from '../observe/headroom.ts';
 import { underKernelMount } from '../util/kernel-fs.ts';
 import { MULTUS_WITH_PODS, multusProblem } from '../components/multus.ts';
+import { isKubeBackend } from '../backends/kube-types.ts';
+import { isKindStackName, kindStackNames, loadKindStackSync, type KindStack } from '../kube/stack.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -237,9 +239,15 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
     const product = sizes.length > 12 ? `${sizes.slice(0, 12).join(' x ')} x ...` : sizes.join(' x ');
     problems.push({ path: ['matrix'], atKey: true, message: `the matrix has ${formatCellCount(cells)} cells (${sizes.length} dimensions: ${product}); at most ${lc.maxCells} are allowed (raise the limit with --max-cells N)` });
   }
+  const kube = cellsOnKube(doc, lc);
   checkMatrix(doc, checks, problems, expandable);
   checkCluster(doc, problems, lc);
   checkReferences(doc, checks, problems, lc, expandable);
+  if (kube) {
+    if (expandable) checkKube(doc, checks, lc, problems);
+    return problems;
+  }
+  checkNotKube(doc, checks, lc, problems);
   if (expandable) checkStack(doc, lc.catalog, problems);
   if (expandable && !problems.length) checkRuntimeCapabilities(doc, lc.catalog, problems);
   return problems;
@@ -275,6 +283,89 @@ function checkRuntimeCapabilities(doc: ScenarioDoc, catalog: ProfileCatalog, pro
   });
 }
 
+/** The backend the scenario's cells run on, when it is one of real Kubernetes (kind). */
+function cellsOnKube(doc: ScenarioDoc, lc: LoadContext): string | undefined {
+  const name = lc.backendOverride ?? doc.cluster.backend;
+  if (unavailableReason(name)) return undefined;
+  return isKubeBackend(getBackend(name)) ? name : undefined;
+}
+
+const NODE_AGENT_WHY = "it acts through faultline's node agent (kubelet's role on the other backends), which a real cluster replaces with its own kubelet";
+
+/**
+ * Cells on real Kubernetes (kind): the stack is a kind stack (profiles/kind/), the node-level stack
+ * fields and the node agent do not apply, every step and check must have a kind form, and nodes the
+ * stack cannot survive a power cut of are not rebooted.
+ */
+function checkKube(doc: ScenarioDoc, checks: readonly Check[], lc: LoadContext, problems: Problem[]): void {
+  const backend = lc.backendOverride ?? doc.cluster.backend;
+  const on = `cells on backend ${backend}`;
+  for (const field of ['cni', 'runtime', 'cniVersion', 'delegation'] as const) {
+    if (doc.cluster.stack[field] !== undefined) problems.push({ path: ['cluster', 'stack', field], atKey: true, message: `does not apply to ${on}: the stack's pinned manifests bring the CNI and the node image brings the runtime` });
+  }
+  if (doc.cluster.agent !== undefined) problems.push({ path: ['cluster', 'agent'], atKey: true, message: `does not apply to ${on}: the nodes run the real kubelet` });
+  (doc.workload ?? []).forEach((w, i) => {
+    if ((w.role ?? 'pod') !== 'pod') problems.push({ path: ['workload', i, 'role'], message: `role ${w.role} does not apply to ${on}: create Kube-OVN's VpcNatGateways with the churn-nat-gateways step` });
+  });
+  const stacks = new Map<string, KindStack>();
+  for (const values of combinations(doc.matrix ?? {})) {
+    const name = substitute(doc.cluster.stack.profile, values);
+    if (stacks.has(name) || name.includes('${')) continue;
+    if (!isKindStackName(name)) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `${on} take a kind stack (kind/<name>, profiles/kind/), found '${name}'; kind stacks: ${list(lc.catalog.kindStacks(), 'none')}` });
+      continue;
+    }
+    let stack: KindStack | undefined;
+    try {
+      stack = lc.catalog.kindStack(name);
+    } catch (e) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `kind stack '${name}' is not valid: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
+    if (!stack) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `no kind stack '${name}' (profiles/${name}.yaml); kind stacks: ${list(lc.catalog.kindStacks(), 'none')}` });
+      continue;
+    }
+    stacks.set(name, stack);
+    if (stack.podSubnet && doc.cluster.podCIDR !== stack.podSubnet) {
+      problems.push({ path: ['cluster', 'podCIDR'], message: `kind stack ${name} assumes the pod CIDR ${stack.podSubnet} (its manifests say so), found ${doc.cluster.podCIDR}` });
+    }
+    if (stack.stageFilesFrom && !lc.catalog.stacks().includes(stack.stageFilesFrom)) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `kind stack ${name} takes its boot stage files from '${stack.stageFilesFrom}', which is not a stack profile` });
+    }
+  }
+  (doc.steps ?? []).forEach((step, i) => {
+    const fault = faults.find((f) => f.name === step.kind);
+    if (fault && !fault.kube) problems.push({ path: ['steps', i, step.kind], atKey: true, message: `${step.kind} does not run on ${on}: ${NODE_AGENT_WHY}` });
+    if (step.kind === 'hard-reboot') {
+      const node = (step.params as { node?: string }).node;
+      for (const [name, stack] of stacks) {
+        if (node === 'node-1' && stack.reboot && !stack.reboot.controlPlane) {
+          problems.push({ path: ['steps', i, step.kind, 'node'], message: `node-1 is the control plane, which kind stack ${name} cannot survive a power cut of: ${stack.reboot.why}; reboot a worker (node-2...)` });
+        }
+      }
+    }
+  });
+  for (const c of checks) {
+    const def = assertions.find((a) => a.name === c.kind);
+    if (def && (def.runsOn ?? 'node') === 'node') problems.push({ path: [c.list, c.index, c.kind], atKey: true, message: `${c.kind} cannot judge ${on}: ${NODE_AGENT_WHY}` });
+  }
+}
+
+/** Cells not on real Kubernetes: nothing of kind's. */
+function checkNotKube(doc: ScenarioDoc, checks: readonly Check[], lc: LoadContext, problems: Problem[]): void {
+  const backend = lc.backendOverride ?? doc.cluster.backend;
+  const on = `cells on backend ${backend}`;
+  if (doc.cluster.kind !== undefined) problems.push({ path: ['cluster', 'kind'], atKey: true, message: `applies to backend kind only; ${on} have no kind cluster` });
+  if (isKindStackName(doc.cluster.stack.profile)) problems.push({ path: ['cluster', 'stack', 'profile'], message: `'${doc.cluster.stack.profile}' is a kind stack, for backend kind only; ${on} take a stack profile (${list(lc.catalog.stacks(), 'none')})` });
+  (doc.steps ?? []).forEach((step, i) => {
+    if (faults.find((f) => f.name === step.kind)?.kubeOnly) problems.push({ path: ['steps', i, step.kind], atKey: true, message: `${step.kind} runs on backend kind only (it acts through the Kubernetes API); ${on} have no API server` });
+  });
+  for (const c of checks) {
+    if (assertions.find((a) => a.name === c.kind)?.runsOn === 'kube') problems.push({ path: [c.list, c.index, c.kind], atKey: true, message: `${c.kind} judges through the Kubernetes API: backend kind only; ${on} have no API server` });
+  }
+}
+
 const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'crash-points': "crash points inside libcni's ADD",
   'cni-gc': "the runtime's CNI GC",
@@ -303,6 +394,15 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
       if (!dims.includes(name)) problems.push({ path: at, message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
     }
     if (value.replace(/\$\{[^}]*\}/g, '').includes('${')) problems.push({ path: at, message: `unclosed placeholder in ${JSON.stringify(value)}; write \${dimension}` });
+  }
+
+  // cluster.kind.nodeImage may name a dimension (the node image decides containerd and libcni).
+  const nodeImage = doc.cluster.kind?.nodeImage;
+  if (nodeImage !== undefined) {
+    for (const name of placeholders(nodeImage)) {
+      used.add(name);
+      if (!dims.includes(name)) problems.push({ path: ['cluster', 'kind', 'nodeImage'], message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
+    }
   }
 
   // cluster.agent.reconcileAfterBoot may name a dimension whose values are "true" and "false".
@@ -489,6 +589,7 @@ function checkStack(doc: ScenarioDoc, catalog: ProfileCatalog, problems: Problem
   const stack = doc.cluster.stack as Record<StackField, string | undefined>;
   const checkers: Partial<Record<StackField, (v: string) => string | undefined>> = {
     profile: (v) => {
+      if (isKindStackName(v)) return undefined; // refused for these cells already, with the reason
       if (!PROFILE_NAME.test(v) || v.split('/').includes('..')) return `expected a stack profile name like harvester/v1.4.3 (a path under profiles/, without .yaml), found ${JSON.stringify(v)}`;
       if (!catalog.stacks().includes(v)) return `no stack profile '${v}' (profiles/${v}.yaml); known: ${list(catalog.stacks(), 'none')}`;
       return undefined;
@@ -626,6 +727,23 @@ class ProfileCatalog {
     return this.stackNames;
   }
 
+  /** Kind stacks (profiles/kind/*.yaml), as kind/<name>. */
+  kindStacks(): string[] {
+    return kindStackNames(path.join(this.repoRoot, 'profiles'));
+  }
+
+  /** A kind stack, loaded (undefined when it does not exist); throws its own located problems. */
+  kindStack(name: string): KindStack | undefined {
+    if (!this.kindStacks().includes(name)) return undefined;
+    const hit = this.kindCache.get(name);
+    if (hit) return hit;
+    const v = loadKindStackSync(name, path.join(this.repoRoot, 'profiles'));
+    this.kindCache.set(name, v);
+    return v;
+  }
+
+  private readonly kindCache = new Map<string, KindStack>();
+
   /** The runtime a stack profile names by default (undefined when unreadable). */
   defaultRuntime(profile: string): string | undefined {
     if (!this.stacks().includes(profile)) return undefined;
@@ -658,7 +776,7 @@ class ProfileCatalog {
     const out: string[] = [];
     for (const e of entries) {
       if (e.isDirectory()) {
-        if (recurse && !(prefix === '' && e.name === 'runtime') && !e.name.startsWith('.')) out.push(...this.scan(path.join(dir, e.name), `${prefix}${e.name}/`, true));
+        if (recurse && !(prefix === '' && (e.name === 'runtime' || e.name === 'kind')) && !e.name.startsWith('.')) out.push(...this.scan(path.join(dir, e.name), `${prefix}${e.name}/`, true));
       } else if (e.name.endsWith('.yaml')) out.push(`${prefix}${e.name.slice(0, -5)}`);
     }
     return out.sort();

@@ -101,6 +101,13 @@ export const agentSchema = s.object(
   { description: 'What the node agent (kubelet) does.' },
 );
 
+export const kindSchema = s.object(
+  {
+    nodeImage: s.opt(s.string({ pattern: /^(\$\{[a-z][a-z0-9-]*\}|[a-z0-9][a-z0-9._:/@-]*)$/, expected: 'a node image like kindest/node:v1.31.0@sha256:... or a ${dimension} placeholder', description: 'kind node image (it decides containerd and libcni); default: the kind binary\'s own.' })),
+  },
+  { description: 'Only for backend kind: a real cluster made by kind. The stack is cluster.stack.profile kind/<name> (profiles/kind/).' },
+);
+
 export const clusterSchema = (backends: readonly string[]) => s.object({
   backend: s.opt(s.literal<string>(backends, 'Where the nodes run (default local); --backend overrides it for every cell.'), 'local'),
   nodes: s.opt(s.integer({ min: 1, max: 16, description: 'Number of nodes, named node-1..node-N.' }), 1),
@@ -108,6 +115,7 @@ export const clusterSchema = (backends: readonly string[]) => s.object({
   nodeMask: s.opt(s.integer({ min: 8, max: 30, description: 'Prefix length of each node subnet.' }), 24),
   stack: s.req(stackSchema),
   agent: s.opt(agentSchema),
+  kind: s.opt(kindSchema),
 });
 
 export function buildScenarioSchema(reg: ScenarioRegistries) {

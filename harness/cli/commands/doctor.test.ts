@@ -46,7 +46,7 @@ describe('runDoctor', () => {
     expect(c.iptables).toMatchObject({ status: 'missing', fix: 'apt-get install iptables' });
     expect(c.namespaces?.status).toBe('missing');
     expect(c.overlayfs?.status).toBe('missing');
-    expect(c.kind?.status).toBe('optional');
+    expect(c['kind-engine']).toMatchObject({ status: 'optional', fix: expect.stringContaining('install Docker') });
     expect(c.podman).toMatchObject({ status: 'optional', fix: expect.stringMatching(/apt-get install podman/) });
   });
 
@@ -60,11 +60,11 @@ describe('runDoctor', () => {
 
   it('accepts only the real kind binary, not something else called kind', async () => {
     const real = script(join(work, 'kind-real'), 'kind', 'echo "kind v0.27.0 go1.23.4 linux/amd64"');
-    script(join(work, 'kind-other'), 'kind', 'echo "usage: kind <types>"; exit 1');
-    const ok = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND_BINARY: real } })).kind;
-    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringContaining('kind v0.27.0') });
-    const bad = byName(await runDoctor({ env: { ...process.env, PATH: `${join(work, 'kind-other')}:${process.env.PATH}` } })).kind;
-    expect(bad).toMatchObject({ status: 'optional', detail: expect.stringContaining('is not the kind binary') });
+    const other = script(join(work, 'kind-other'), 'kind', 'echo "usage: kind <types>"; exit 1');
+    const ok = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND: real } })).kind;
+    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringContaining(`v0.27.0 (FAULTLINE_KIND=${real})`) });
+    const bad = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND: other } })).kind;
+    expect(bad).toMatchObject({ status: 'optional', detail: expect.stringContaining('is not a working kind binary') });
     expect(bad?.fix).toMatch(/npm package/);
   });
 
@@ -105,9 +105,10 @@ describe('doctorCommand', () => {
     ctx.skip(process.getuid?.() !== 0, 'needs root: faultline requires it, so doctor cannot pass without it');
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
-    // One line per check: node, each of the local backend's own checks, and 7 more (cni-plugins, cache, go ... docker-engine).
-    const { localBackendChecks } = await import('../../backends/local/checks.ts');
-    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + (await localBackendChecks()).length + 7);
+    // One line per check: node, each backend's own checks, and 5 more (cni-plugins, cni-cache, go, podman, docker-engine).
+    const { getBackend, availableBackends } = await import('../../backends/index.ts');
+    const own = (await Promise.all(availableBackends().map((b) => getBackend(b).check()))).flat().length;
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + own + 5);
   });
 
   it('formats fixes on their own line under the check', () => {

@@ -24,7 +24,7 @@ export interface Check {
 }
 
 export interface DoctorOptions {
-  /** Environment to look in (PATH, DOCKER_HOST, FAULTLINE_KIND_BINARY, FAULTLINE_CACHE_DIR, ...). */
+  /** Environment to look in (PATH, DOCKER_HOST, FAULTLINE_KIND, FAULTLINE_CACHE_DIR, ...). */
   env?: NodeJS.ProcessEnv;
   /** Where Debian installs the CNI plugins. */
   systemCniDir?: string;
@@ -131,41 +131,6 @@ async function checkPodman(env: NodeJS.ProcessEnv, extra: readonly string[]): Pr
   return { ...base, status: 'optional', detail: `${firstLine(v.stdout) || 'podman'} installed, API socket not reachable: ${p.detail}`, fix: fixService };
 }
 
-async function checkKind(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'kind', required: false } as const;
-  const fix =
-    'install the kind binary (a Go program, not the unrelated npm package `kind`): `go install sigs.k8s.io/kind@latest` ' +
-    "or download it from kind's GitHub releases, then put it on PATH or set FAULTLINE_KIND_BINARY=/path/to/kind";
-  const configured = env.FAULTLINE_KIND_BINARY;
-  const bin = configured || findBinary('kind', env, extra);
-  if (!bin) return { ...base, status: 'optional', detail: 'kind binary not found on PATH (kind backend)', fix };
-  const r = await run(bin, ['version'], env);
-  const out = firstLine(r.stdout);
-  if (r.code === 0 && /^kind v\d+\.\d+/.test(out)) return { ...base, status: 'ok', detail: `${bin}: ${out}` };
-  return {
-    ...base,
-    status: 'optional',
-    detail: `${bin} is not the kind binary ('kind version' said: ${out || firstLine(r.stderr) || `exit ${r.code}`})`,
-    fix,
-  };
-}
-
-async function checkKubectl(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'kubectl', required: false } as const;
-  const bin = findBinary('kubectl', env, extra);
-  if (!bin) {
-    return { ...base, status: 'optional', detail: 'kubectl not found (kind backend)', fix: "install kubectl (Kubernetes' apt repository or its release binary)" };
-  }
-  const r = await run(bin, ['version', '--client', '-o', 'json'], env);
-  let v = '';
-  try {
-    v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
-  } catch {
-    /* old kubectl */
-  }
-  return { ...base, status: 'ok', detail: `${bin}${v ? ` ${v}` : ''}` };
-}
-
 async function checkDocker(env: NodeJS.ProcessEnv): Promise<Check> {
   const base = { name: 'docker-engine', required: false } as const;
   const socket = socketFrom(env.DOCKER_HOST) ?? '/var/run/docker.sock';
@@ -210,16 +175,9 @@ async function checkGo(env: NodeJS.ProcessEnv): Promise<Check> {
 export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
   const env = opts.env ?? process.env;
   const extra = opts.extraDirs ?? SBIN_DIRS;
-  const [backends, cache, go, podman, kind, kubectl, docker] = await Promise.all([
-    backendChecks(opts),
-    checkCniCache(env),
-    checkGo(env),
-    checkPodman(env, extra),
-    checkKind(env, extra),
-    checkKubectl(env, extra),
-    checkDocker(env),
-  ]);
-  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, go, podman, kind, kubectl, docker];
+  // kind and kubectl are the kind backend's own checks (provisioned from Debian sid, FAULTLINE_KIND).
+  const [backends, cache, go, podman, docker] = await Promise.all([backendChecks(opts), checkCniCache(env), checkGo(env), checkPodman(env, extra), checkDocker(env)]);
+  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, go, podman, docker];
 }
 
 export function formatChecks(checks: Check[]): string[] {
