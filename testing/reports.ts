@@ -3,6 +3,8 @@
 import type { NodeSnapshot } from '../harness/model/snapshot.ts';
 import type { TimelineEntry } from '../harness/model/timeline.ts';
 import type { CellReport, RunReport } from '../harness/model/report.ts';
+import { selectShard } from '../harness/runner/shard.ts';
+import { summarize } from '../harness/runner/run.ts';
 
 export const LEAKED_FILE = '/var/lib/cni/networks/k8s-pod-network/10.52.1.5';
 export const LEAKED_OWNER = '9c1e4b2f0d8a4c6e8f1a3b5c7d9e0f21a2b4c6d8e0f1a3b5c7d9e1f2a3b4c5d6';
@@ -334,4 +336,22 @@ export function findAll(el: XmlElement, name: string): XmlElement[] {
 /** The concatenated text content of an element. */
 export function textOf(el: XmlElement): string {
   return el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+}
+
+/**
+ * The shards a `--shard i/n` run of `report`'s cells would have written: each with its share of the
+ * cells (in plan order), its own run id and times, and the shard info every shard of the run shares.
+ */
+export function shardReports(report: RunReport, total: number, opts: { label?: string } = {}): RunReport[] {
+  return Array.from({ length: total }, (_, i) => {
+    const { cells, shard } = selectShard(report.cells, { index: i + 1, total }, opts);
+    return {
+      ...report,
+      runId: `${report.runId.slice(0, -2)}${String(i + 1).padStart(2, '0')}`,
+      startedAt: new Date(Date.parse(report.startedAt) + i * 1000).toISOString(),
+      cells,
+      summary: summarize(cells),
+      shard,
+    };
+  });
 }

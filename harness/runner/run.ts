@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backends/types.ts';
-import type { CellReport, Outcome, RunReport } from '../model/report.ts';
+import type { CellReport, Outcome, RunReport, ShardInfo } from '../model/report.ts';
 import type { Reporter } from '../reporters/types.ts';
 import { runCell, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
@@ -29,9 +29,17 @@ export interface RunOptions extends RunEnvironment {
   reporters: Reporter[];
   signal: AbortSignal;
   argv?: string[];
+  /** `cells` are this shard of a bigger run (see shard.ts); the report says so. */
+  shard?: ShardInfo;
 }
 
 const OUTCOMES: Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
+
+/** The run's summary: counts per outcome, the total, and whether every cell is as expected. */
+export function summarize(cells: readonly CellReport[]): RunReport['summary'] {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length])) as Record<Outcome, number>;
+  return { ...counts, total: cells.length, asExpected: cells.every((c) => c.asExpected) };
+}
 
 export function defaultJobs(cells: number): number {
   return Math.max(1, Math.min(cells, os.availableParallelism()));
@@ -88,7 +96,6 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   }
   const cells = reports.filter(Boolean);
   const finishedAt = new Date();
-  const summary = Object.fromEntries(OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length])) as Record<Outcome, number>;
   const report: RunReport = {
     runId: run.runId,
     startedAt: startedAt.toISOString(),
@@ -98,8 +105,9 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
     host: { hostname: os.hostname(), kernel: os.release(), cores: os.availableParallelism() },
     argv: opts.argv ?? [],
     outDir,
-    summary: { ...summary, total: cells.length, asExpected: cells.every((c) => c.asExpected) },
+    summary: summarize(cells),
     cells,
+    ...(opts.shard ? { shard: opts.shard } : {}),
   };
   report.written = writtenPaths(await fan('onRunEnd', report));
   if (opts.signal.aborted) throw opts.signal.reason instanceof FaultlineError ? opts.signal.reason : new FaultlineError('interrupted', 'interrupted');

@@ -1,6 +1,7 @@
 // Every CLI command, in the order `faultline --help` lists them.
 import type { Command } from '../command.ts';
 import { runCommand } from './run.ts';
+import { mergeReportsCommand } from './merge-reports.ts';
 import { validateCommand } from './validate.ts';
 import { listCommand } from './list.ts';
 import { gcCommand } from './gc.ts';
@@ -8,4 +9,4 @@ import { doctorCommand } from './doctor.ts';
 import { cniCommand } from './cni.ts';
 import { runtimeCommand } from './runtime.ts';
 
-export const commands: Command[] = [runCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
+export const commands: Command[] = [runCommand, mergeReportsCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
