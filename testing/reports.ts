@@ -3,6 +3,7 @@
 import type { NodeSnapshot } from '../harness/model/snapshot.ts';
 import type { TimelineEntry } from '../harness/model/timeline.ts';
 import type { CellReport, RunReport } from '../harness/model/report.ts';
+import type { Evidence } from '../harness/model/verdict.ts';
 import { selectShard } from '../harness/runner/shard.ts';
 import { summarize } from '../harness/runner/run.ts';
 
@@ -354,4 +355,40 @@ export function shardReports(report: RunReport, total: number, opts: { label?: s
       shard,
     };
   });
+}
+
+/**
+ * no-leaked-reservations' evidence for `n` leaked files on node-1, as the Harvester cell reports them
+ * after three power cuts.
+ */
+export function leakedFiles(n: number): Evidence[] {
+  return Array.from({ length: n }, (_, i) => {
+    const owner = `${(0x5f0c1a2b3c4d + i).toString(16)}${'e'.repeat(52)}`;
+    const file = `/var/lib/cni/networks/k8s-pod-network/10.52.0.${i + 2}`;
+    return { summary: `node-1: ${file} reserved by ${owner.slice(0, 12)}/eth0, which is not a live attachment`, node: 'node-1', file, owner, ifName: 'eth0' };
+  });
+}
+
+/**
+ * A synthetic run of 1000 cells: 100 unexpected failures with twelve leaked files each, 300 xfail with
+ * the same evidence, 600 passed; every cell with the timeline of a reboot.
+ */
+export function thousandCells(): RunReport {
+  const base = makeRunReport();
+  const template = base.cells[1]!;
+  const cells: CellReport[] = Array.from({ length: 1000 }, (_, i) => {
+    const outcome = i % 10 === 0 ? 'failed' : i % 10 < 4 ? 'xfail' : 'passed';
+    const failing = outcome !== 'passed';
+    return {
+      ...template,
+      id: `leak[i=${i}]`,
+      scenario: 'leak',
+      matrix: { i: String(i) },
+      outcome,
+      asExpected: outcome !== 'failed',
+      reason: failing ? 'no-leaked-reservations failed' : 'all 1 check(s) held',
+      assertions: [{ name: 'no-leaked-reservations', phase: 'end', status: failing ? 'fail' : 'pass', evidence: failing ? leakedFiles(12) : [{ summary: '4 reservation(s), all owned by live attachments' }] }],
+    };
+  });
+  return { ...base, cells, summary: summarize(cells) };
 }

@@ -207,3 +207,58 @@ export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   if (moreOps) out.push(`... and ${moreOps} more failed operation(s) (see report.json)`);
   return out;
 }
+
+/** The columns of an evidence table, in order; a table shows those some row fills. */
+export const EVIDENCE_COLUMNS = ['node', 'file or device', 'owner', 'detail'] as const;
+export type EvidenceColumn = (typeof EVIDENCE_COLUMNS)[number];
+
+/** One evidence item as a table row; values spanning lines are kept apart (`blocks`). */
+export interface EvidenceRow {
+  cells: Record<EvidenceColumn, string>;
+  /** The owner in full where the cell shows it shortened (a 64-hex container id). */
+  ownerFull?: string;
+  /** Multi-line values (plugin stderr, file content) by key, shown below the table. */
+  blocks: [string, string][];
+}
+
+// Keys that fill the node, object and owner columns, so the detail does not repeat them.
+const COLUMN_KEYS = new Set(['summary', 'detail', 'node', 'file', 'link', 'table', 'chain', 'pod', 'owner', 'containerId', 'ifName']);
+
+const shortId = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
+
+/**
+ * An evidence item as a row: node; the file, link, iptables chain or pod it names; the owner
+ * (container id, shortened, with its ifname); and the detail: the item's own `detail`, else its
+ * summary without the node and thing it starts with, plus any other single-line value it does not
+ * already say.
+ */
+export function evidenceRow(e: Evidence): EvidenceRow {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const node = str(e.node) ?? '';
+  const chain = str(e.chain) ? `${str(e.table) ? `${e.table} ` : ''}chain ${e.chain}` : undefined;
+  const object = str(e.file) ?? str(e.link) ?? chain ?? (str(e.pod) ? `pod ${e.pod}` : '');
+  const ownerId = str(e.owner) ?? str(e.containerId);
+  const owner = ownerId ? `${shortId(ownerId)}${str(e.ifName) ? `/${e.ifName}` : ''}` : '';
+  let detail = str(e.detail) ?? String(e.summary ?? '');
+  if (!str(e.detail)) {
+    if (node && detail.startsWith(node)) detail = detail.replace(/^[^:\s]*:\s*/, '');
+    if (object && detail.startsWith(object)) detail = detail.slice(object.length).replace(/^[\s:,]+/, '');
+  }
+  const blocks: [string, string][] = [];
+  const extras: string[] = [];
+  for (const [key, value] of evidenceDetails(e)) {
+    if (COLUMN_KEYS.has(key)) continue;
+    if (value.includes('\n')) blocks.push([key, value]);
+    else if (!detail.includes(value)) extras.push(`${key}: ${value}`);
+  }
+  if (e.pod && object !== `pod ${e.pod}` && !detail.includes(String(e.pod))) extras.unshift(`pod: ${e.pod}`);
+  const cells = { node, 'file or device': object, owner, detail: [detail, ...extras].filter(Boolean).join('; ') };
+  return { cells, ...(ownerId && owner !== ownerId ? { ownerFull: ownerId } : {}), blocks };
+}
+
+/** Rows of a list of evidence and the columns they fill (detail always). */
+export function evidenceTable(items: readonly Evidence[]): { columns: EvidenceColumn[]; rows: EvidenceRow[] } {
+  const rows = items.map(evidenceRow);
+  const columns = EVIDENCE_COLUMNS.filter((c) => c === 'detail' || rows.some((r) => r.cells[c] !== ''));
+  return { columns, rows };
+}
