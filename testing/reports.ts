@@ -365,7 +365,7 @@ export function leakedFiles(n: number): Evidence[] {
   return Array.from({ length: n }, (_, i) => {
     const owner = `${(0x5f0c1a2b3c4d + i).toString(16)}${'e'.repeat(52)}`;
     const file = `/var/lib/cni/networks/k8s-pod-network/10.52.0.${i + 2}`;
-    return { summary: `node-1: ${file} reserved by ${owner.slice(0, 12)}/eth0, which is not a live attachment`, node: 'node-1', file, owner, ifName: 'eth0' };
+    return { summary: `node-1: ${file} reserved by ${owner.slice(0, 12)}/eth0, which is not a live attachment`, node: 'node-1', file, owner, ifName: 'eth0', detail: 'not a live attachment' };
   });
 }
 
