@@ -42,13 +42,20 @@ export interface CellReport {
   artifacts: string[];
 }
 
+/** The machine a run ran on. */
+export interface HostInfo {
+  hostname: string;
+  kernel: string;
+  cores: number;
+}
+
 export interface RunReport {
   runId: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
   faultlineVersion: string;
-  host: { hostname: string; kernel: string; cores: number };
+  host: HostInfo;
   argv: string[];
   outDir: string;
   summary: Record<Outcome, number> & { total: number; asExpected: boolean };
@@ -81,7 +88,7 @@ export interface MergeInfo {
   runKey: string;
   label?: string;
   /** The shards merged, by index. */
-  shards: { index: number; total: number; runId: string; file: string; startedAt: string; finishedAt: string; durationMs: number; host: RunReport['host']; cells: number }[];
+  shards: { index: number; total: number; runId: string; file: string; startedAt: string; finishedAt: string; durationMs: number; host: HostInfo; cells: number }[];
   /** Shards not given (only with --allow-missing); their cells are not in the report. */
   missing?: { index: number; cells: string[] }[];
 }

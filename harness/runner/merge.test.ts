@@ -6,6 +6,7 @@ import { makeRunReport, shardReports } from '../../testing/reports.ts';
 import { tempDir } from '../../testing/cli.ts';
 import { createReporters, renderJson } from '../reporters/index.ts';
 import type { RunReport } from '../model/report.ts';
+import { reportSchemaErrors } from '../../testing/report-schema.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -38,7 +39,9 @@ describe('merge-reports', () => {
       expect(essence(merged)).toEqual(essence(whole));
       expect(merged.merged?.shards.map((s) => s.index)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       expect(merged.merged?.label).toBe(`t${total}`);
-      expect(essence(JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')))).toEqual(essence(whole));
+      const written = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+      expect(essence(written)).toEqual(essence(whole));
+      expect(reportSchemaErrors(written)).toEqual([]);
       await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, 'shards'), { recursive: true }));
     }
   });
