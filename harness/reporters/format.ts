@@ -262,3 +262,39 @@ export function evidenceTable(items: readonly Evidence[]): { columns: EvidenceCo
   const columns = EVIDENCE_COLUMNS.filter((c) => c === 'detail' || rows.some((r) => r.cells[c] !== ''));
   return { columns, rows };
 }
+
+/** Evidence as a plain-text table with padded columns (for test failure messages and logs). */
+export function evidenceTextTable(items: readonly Evidence[], max = 20, indent = '  '): string[] {
+  const { columns, rows } = evidenceTable(items.slice(0, max));
+  const text = (v: string) => visible(v, { singleLine: true });
+  const lines: string[] = [];
+  if (columns.length === 1) lines.push(...rows.map((r) => `${indent}- ${text(r.cells.detail)}`));
+  else {
+    const widths = columns.map((c) => (c === 'detail' ? 0 : Math.max(c.length, ...rows.map((r) => text(r.cells[c]).length))));
+    const line = (vals: string[]) => `${indent}${vals.map((v, i) => (i < vals.length - 1 ? v.padEnd(widths[i]!) : v)).join('  ')}`.trimEnd();
+    lines.push(line([...columns]), ...rows.map((r) => line(columns.map((c) => text(r.cells[c])))));
+  }
+  rows.forEach((r, i) => {
+    for (const [key, value] of r.blocks) lines.push(`${indent}${key} of row ${i + 1}:`, ...visible(value).split('\n').map((l) => `${indent}  ${l}`));
+  });
+  if (items.length > max) lines.push(`${indent}... and ${items.length - max} more (see report.json)`);
+  return lines;
+}
+
+/**
+ * A cell in plain text for a test failure message: outcome and reason, what was expected, the error,
+ * failed steps, and the failing and unknown assertions with their evidence tables.
+ */
+export function cellText(cell: CellReport, maxEvidence = 20): string {
+  const e = cell.expected;
+  const expected = e ? `${e.outcome}${e.outcome === 'fail' && e.failing?.length ? ` (${e.failing.join(', ')})` : ''}${e.outcome === 'error' && e.error ? ` (${e.error.source} error matching /${e.error.match}/)` : ''}${e.reason ? `: ${e.reason}` : ''}` : 'unknown';
+  const lines = [cell.outcome === 'xpass' ? xpassMessage(cell) : `${outcomeLabel(cell.outcome)}: ${visible(cell.reason, { singleLine: true })}`, `expected: ${expected}`];
+  if (cell.error) lines.push(`error (${cell.error.code}${cell.error.source ? `, ${cell.error.source}` : ''}): ${visible(cell.error.message, { singleLine: true })}`);
+  for (const s of failedSteps(cell)) lines.push(`failed: ${visible(s, { singleLine: true })}`);
+  if (cell.outcome === 'xpass') for (const f of expectedFailures(cell)) lines.push(`expected to fail: ${f.name}, was: ${f.status}`);
+  for (const a of reportedAssertions(cell)) {
+    const n = a.evidence?.length ?? 0;
+    lines.push('', `${a.status.toUpperCase()} ${a.name} (${a.phase === 'during' ? 'invariant' : 'end'})${n > 1 ? `, ${n} items` : ''}`, ...evidenceTextTable(a.evidence ?? [], maxEvidence));
+  }
+  return lines.join('\n');
+}

@@ -22,8 +22,10 @@ export interface RunEnvironment {
 
 export interface RunOptions extends RunEnvironment {
   cells: CellPlan[];
-  /** Report directory; default reports/<run-id>. */
+  /** Report directory; default <reportsRoot>/<run-id>. */
   out?: string;
+  /** Where a run without `out` puts its report directory; default the checkout's reports/. */
+  reportsRoot?: string;
   jobs?: number;
   seed?: number;
   reporters: Reporter[];
@@ -57,7 +59,7 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   }
   // The report dir is proven writable before the run exists: a run that could not report must not start.
   const runId = newRunId();
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', runId));
+  const outDir = path.resolve(opts.out ?? path.join(opts.reportsRoot ?? path.join(REPO_ROOT, 'reports'), runId));
   const undoOutDir = await prepareOutDir(opts.out ?? outDir, opts.out === undefined ? `the report directory ${outDir}` : `--out ${opts.out}`);
   const run = await createRun({ runId }).catch(async (e: unknown) => {
     await undoOutDir();
