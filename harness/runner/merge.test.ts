@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mergeReports } from './merge.ts';
+import { readDurations } from './shard.ts';
 import { makeRunReport, shardReports } from '../../testing/reports.ts';
 import { tempDir } from '../../testing/cli.ts';
 import { createReporters, renderJson } from '../reporters/index.ts';
@@ -42,6 +43,8 @@ describe('merge-reports', () => {
       const written = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
       expect(essence(written)).toEqual(essence(whole));
       expect(reportSchemaErrors(written)).toEqual([]);
+      // durations.json feeds the next run's --durations.
+      expect([...(await readDurations(path.join(out, 'durations.json')))]).toEqual(whole.cells.map((c) => [c.id, c.durationMs]));
       await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, 'shards'), { recursive: true }));
     }
   });

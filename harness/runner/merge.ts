@@ -9,6 +9,7 @@ import type { CellReport, MergeInfo, RunReport, ShardInfo } from '../model/repor
 import type { Reporter } from '../reporters/types.ts';
 import { fanOut, writtenPaths } from '../reporters/index.ts';
 import { prepareOutDir, describeFsError } from '../reporters/out-dir.ts';
+import { writeReportFile } from '../reporters/write-file.ts';
 import { FaultlineError } from '../errors.ts';
 import { newRunId } from '../ledger/ledger.ts';
 import { FAULTLINE_VERSION } from '../version.ts';
@@ -191,6 +192,11 @@ export function mergeShardReports(shards: readonly ShardReport[], outDir: string
   };
 }
 
+/** durations.json: each cell's id and duration, what `run --shard i/n --durations FILE` reads. */
+export function renderDurations(report: Pick<RunReport, 'cells'>): string {
+  return JSON.stringify({ cells: report.cells.map((c) => ({ id: c.id, durationMs: c.durationMs })) }, null, 2) + '\n';
+}
+
 /** Reads the shards, writes the merged report with `reporters` and copies the cells' artifacts. */
 export async function mergeReports(opts: MergeOptions): Promise<RunReport> {
   const files = await findShardReports(opts.dirs);
@@ -215,5 +221,7 @@ export async function mergeReports(opts: MergeOptions): Promise<RunReport> {
     }
   }
   report.written = writtenPaths(await fanOut(opts.reporters, 'onRunEnd', report));
+  // The cells' durations alone: small enough to keep for the next run's --durations.
+  report.written.push(await writeReportFile(outDir, 'durations.json', renderDurations(report)));
   return report;
 }
