@@ -13,7 +13,7 @@ import { reportSchemaErrors } from '../testing/report-schema.ts';
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'vitest-user');
 
 interface VitestJson {
-  testResults: { name: string; assertionResults: { title: string; fullName: string; status: string; failureMessages: string[]; meta?: { faultline?: { outcome: string } } }[] }[];
+  testResults: { name: string; status: string; message: string; assertionResults: { title: string; fullName: string; status: string; failureMessages: string[]; meta?: { faultline?: { outcome: string } } }[] }[];
 }
 
 let project: string;
@@ -43,6 +43,9 @@ beforeAll(async () => {
   await mkdir(path.join(project, 'wrong'));
   await writeFile(path.join(project, 'wrong', 'wrong-expectation.yaml'), wrong);
   await writeFile(path.join(project, 'test', 'wrong-expectation.test.ts'), "import { describeScenario } from 'faultline/vitest';\n\ndescribeScenario('wrong/wrong-expectation.yaml', { only: { runtime: 'libcni-1.1' } });\n");
+  // An invalid scenario: the file fails at collection, every problem located.
+  await writeFile(path.join(project, 'wrong', 'invalid.yaml'), wrong.replace('podCIDR: 10.88.0.0/16', 'podCIDR: 10.88.0.1/16'));
+  await writeFile(path.join(project, 'test', 'invalid.test.ts'), "import { describeScenario } from 'faultline/vitest';\n\ndescribeScenario('wrong/invalid.yaml');\n");
   const tc = await execa('npx', ['tsc', '--noEmit'], { cwd: project, reject: false, all: true });
   typecheck = { exitCode: tc.exitCode, output: tc.all ?? '' };
   const out = path.join(project, 'vitest.json');
@@ -100,6 +103,12 @@ describe('examples/vitest-user: faultline used from a vitest suite', () => {
     expect(message).toMatch(/FAIL no-leaked-reservations \(end\)\n  node    file or device +owner +detail\n  node-1  \/var\/lib\/cni\/networks\/lab-net\/10\.88\.0\.\d+ +[0-9a-f]{12}\/eth0 +not a live attachment/);
     expect(message).toContain('failed to get network "lab-net" cached result: decoding version from network config: unexpected end of JSON input');
     expect(vitestExit).toBe(1);
+  });
+
+  it('fails a file whose scenario is invalid at collection, naming every problem at file:line:col', () => {
+    const f = results.testResults.find((t) => t.name.endsWith('/test/invalid.test.ts'))!;
+    expect(f.status).toBe('failed');
+    expect(f.message).toMatch(/wrong\/invalid\.yaml:\d+:\d+: cluster\.podCIDR: expected an IPv4 CIDR like 10\.52\.0\.0\/16, found string "10\.88\.0\.1\/16"/);
   });
 
   it('writes one report of the cells that ran, which validates against the published schema', async () => {
