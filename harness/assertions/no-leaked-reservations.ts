@@ -19,9 +19,9 @@ export const noLeakedReservations = defineAssertion({
         if (p.network && r.network !== p.network) continue;
         total++;
         if (r.unreadable) {
-          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})`, node: n.node, file: r.file });
+          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})`, node: n.node, file: r.file, detail: `unreadable (${r.unreadable})` });
         } else if (!live.has(`${r.containerId}/${r.ifName ?? ''}`) && !(r.ifName === undefined && [...live].some((k) => k.startsWith(`${r.containerId}/`)))) {
-          evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName });
+          evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName, detail: 'not a live attachment' });
         }
       }
     }

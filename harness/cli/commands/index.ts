@@ -1,6 +1,7 @@
 // Every CLI command, in the order `faultline --help` lists them.
 import type { Command } from '../command.ts';
 import { runCommand } from './run.ts';
+import { mergeReportsCommand } from './merge-reports.ts';
 import { validateCommand } from './validate.ts';
 import { listCommand } from './list.ts';
 import { gcCommand } from './gc.ts';
@@ -9,4 +10,4 @@ import { cniCommand } from './cni.ts';
 import { runtimeCommand } from './runtime.ts';
 import { bisectCommand } from './bisect.ts';
 
-export const commands: Command[] = [runCommand, bisectCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
+export const commands: Command[] = [runCommand, mergeReportsCommand, bisectCommand, validateCommand, listCommand, gcCommand, doctorCommand, cniCommand, runtimeCommand];
