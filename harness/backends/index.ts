@@ -4,14 +4,15 @@ import { FaultlineError } from '../errors.ts';
 import type { RunReaper } from '../ledger/ledger.ts';
 import type { Backend } from './types.ts';
 import { LocalBackend } from './local/local-backend.ts';
+import { ContainerBackend } from './container/container-backend.ts';
 
 const FACTORIES: Record<string, () => Backend> = {
   local: () => new LocalBackend(),
+  container: () => new ContainerBackend(),
 };
 
 /** Backends DESIGN.md plans that this version does not have yet, with what to use meanwhile. */
 const PLANNED: Record<string, string> = {
-  container: 'the container backend is planned; use backend local',
   kind: 'the kind backend is planned; use backend local',
 };
 

@@ -49,6 +49,8 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   /** Extra networks shared by the run's nodes (issue 4: the external segment). */
   segments?: string[];
+  /** Long preparations (building a node image) say what they do here. */
+  onProgress?: (message: string) => void;
 }
 
 /** A long-running process inside a node (a container runtime, a CNI daemon); it dies with the node. */
