@@ -17,7 +17,7 @@ export async function containerBackendChecks(opts: BackendCheckOptions = {}): Pr
       ? { name: 'container-root', ok: true, detail: 'running as root' }
       : { name: 'container-root', ok: false, detail: `running as uid ${uid}; node containers are privileged and entered by pid`, fix: 'run faultline as root (sudo -E faultline ...)' },
   );
-  const plan = await planEngine(env, extra);
+  const plan = await planEngine(env, extra ? { extraDirs: extra } : {});
   switch (plan.kind) {
     case 'external':
       checks.push({ name: 'container-engine', ok: true, detail: `Docker-API engine at ${plan.socketPath} (${plan.source})` });

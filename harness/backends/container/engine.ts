@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import Dockerode from 'dockerode';
 import { FaultlineError, errorMessage } from '../../errors.ts';
-import { findBinary } from '../../util/which.ts';
+import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import { type ProcessIdentity, isSameProcessAlive, readBootId, readStartTime } from '../../util/procfs.ts';
 import { withLock } from '../../cni-versions/cache.ts';
 import { engineSocketDir, podmanDir } from './dirs.ts';
@@ -76,7 +76,8 @@ export function pingSocket(socketPath: string, timeoutMs = 3000): Promise<{ ok: 
  * The engine to use: DOCKER_HOST when set (it must answer: the user chose it), else a Docker engine
  * on the default socket, else the private podman when podman, runc and conmon are installed.
  */
-export async function planEngine(env: NodeJS.ProcessEnv = process.env, extraDirs?: readonly string[]): Promise<EnginePlan> {
+export async function planEngine(env: NodeJS.ProcessEnv = process.env, opts: { extraDirs?: readonly string[]; defaultSocket?: string } = {}): Promise<EnginePlan> {
+  const defaultSocket = opts.defaultSocket ?? DEFAULT_DOCKER_SOCKET;
   const dockerHost = env.DOCKER_HOST;
   if (dockerHost) {
     const socketPath = socketOf(dockerHost);
@@ -87,23 +88,24 @@ export async function planEngine(env: NodeJS.ProcessEnv = process.env, extraDirs
     if (p.ok) return { kind: 'external', socketPath, source: 'DOCKER_HOST' };
     return { kind: 'none', reason: `DOCKER_HOST=${dockerHost} does not answer: ${p.detail}`, fix: 'start that engine, or unset DOCKER_HOST to let faultline start podman' };
   }
-  if (existsSync(DEFAULT_DOCKER_SOCKET)) {
-    const p = await pingSocket(DEFAULT_DOCKER_SOCKET);
-    if (p.ok) return { kind: 'external', socketPath: DEFAULT_DOCKER_SOCKET, source: 'the default socket' };
+  if (existsSync(defaultSocket)) {
+    const p = await pingSocket(defaultSocket);
+    if (p.ok) return { kind: 'external', socketPath: defaultSocket, source: 'the default socket' };
   }
-  return planPrivatePodman(env, extraDirs);
+  return planPrivatePodman(env, opts.extraDirs, defaultSocket);
 }
 
 /** The private podman when podman, runc and conmon are installed. */
-export function planPrivatePodman(env: NodeJS.ProcessEnv = process.env, extraDirs?: readonly string[]): EnginePlan {
+export function planPrivatePodman(env: NodeJS.ProcessEnv = process.env, extraDirs?: readonly string[], defaultSocket = DEFAULT_DOCKER_SOCKET): EnginePlan {
   const podman = findBinary('podman', env, extraDirs);
   const runc = findBinary('runc', env, extraDirs);
-  const conmon = findBinary('conmon', env, extraDirs) ?? ['/usr/bin/conmon', '/usr/libexec/podman/conmon'].find((p) => existsSync(p));
+  // Some distributions keep conmon in podman's libexec dir.
+  const conmon = findBinary('conmon', env, extraDirs ?? [...SBIN_DIRS, '/usr/libexec/podman']);
   const missing = [!podman && 'podman', !runc && 'runc', !conmon && 'conmon'].filter((x): x is string => typeof x === 'string');
   if (podman && runc && conmon) return { kind: 'private-podman', podman, runc, conmon, dir: podmanDir(env) };
   return {
     kind: 'none',
-    reason: `no Docker-API engine (DOCKER_HOST unset, nothing answers on ${DEFAULT_DOCKER_SOCKET}) and ${missing.join(', ')} not installed to start podman`,
+    reason: `no Docker-API engine (DOCKER_HOST unset, nothing answers on ${defaultSocket}) and ${missing.join(', ')} not installed to start podman`,
     fix: `${PODMAN_INSTALL} (or start a Docker engine)`,
   };
 }
