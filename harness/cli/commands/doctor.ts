@@ -1,8 +1,8 @@
 // `faultline doctor`: every prerequisite, with the fix for each missing one. Each backend answers for
-// itself (Backend.check(), the same checks a run makes before it starts); the default backend's are
-// required, other backends' optional. Exit 0 when everything required is there, 3 otherwise.
+// itself (Backend.check(), the same checks a run makes before it starts); the default backend's (or
+// --backend's) are required, other backends' optional. Exit 0 when everything required is there, 3
+// otherwise.
 import { accessSync, constants, existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EXIT } from '../../errors.ts';
@@ -31,6 +31,8 @@ export interface DoctorOptions {
   nodeVersion?: string;
   /** Searched after PATH (a non-root PATH often lacks the sbin dirs). */
   extraDirs?: readonly string[];
+  /** The backend whose checks are required (default: local, the backend runs use by default). */
+  backend?: string;
 }
 
 const MIN_NODE = [20, 5] as const;
@@ -52,25 +54,6 @@ async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutM
 
 function firstLine(s: string): string {
   return s.trim().split('\n')[0]?.trim() ?? '';
-}
-
-/** GET /_ping on a Docker-API unix socket. */
-function ping(socketPath: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ ok: res.statusCode === 200, detail: `HTTP ${res.statusCode} ${body.trim().slice(0, 40)}` }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => resolve({ ok: false, detail: e.message }));
-    req.end();
-  });
-}
-
-function socketFrom(dockerHost: string | undefined): string | undefined {
-  if (!dockerHost) return undefined;
-  return dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
 }
 
 function checkNode(version: string): Check {
@@ -116,20 +99,6 @@ async function checkCniCache(env: NodeJS.ProcessEnv): Promise<Check> {
   };
 }
 
-async function checkPodman(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'podman', required: false } as const;
-  const fixService =
-    'start its API: podman --runtime runc --cgroup-manager cgroupfs system service --time=0 unix:///run/podman/podman.sock, ' +
-    'and set DOCKER_HOST=unix:///run/podman/podman.sock TESTCONTAINERS_RYUK_DISABLED=true';
-  const bin = findBinary('podman', env, extra);
-  if (!bin) return { ...base, status: 'optional', detail: 'podman not found (container backend)', fix: `apt-get install podman runc, then ${fixService}` };
-  const v = await run(bin, ['--version'], env);
-  const socket = socketFrom(env.DOCKER_HOST)?.includes('podman') ? socketFrom(env.DOCKER_HOST)! : '/run/podman/podman.sock';
-  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
-  if (p.ok) return { ...base, status: 'ok', detail: `${firstLine(v.stdout)}; API socket ${socket} answers` };
-  return { ...base, status: 'optional', detail: `${firstLine(v.stdout) || 'podman'} installed, API socket not reachable: ${p.detail}`, fix: fixService };
-}
-
 async function checkKind(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
   const base = { name: 'kind', required: false } as const;
   const fix =
@@ -165,27 +134,11 @@ async function checkKubectl(env: NodeJS.ProcessEnv, extra: readonly string[]): P
   return { ...base, status: 'ok', detail: `${bin}${v ? ` ${v}` : ''}` };
 }
 
-async function checkDocker(env: NodeJS.ProcessEnv): Promise<Check> {
-  const base = { name: 'docker-engine', required: false } as const;
-  const socket = socketFrom(env.DOCKER_HOST) ?? '/var/run/docker.sock';
-  if (env.DOCKER_HOST && !socketFrom(env.DOCKER_HOST)) {
-    return { ...base, status: 'optional', detail: `DOCKER_HOST=${env.DOCKER_HOST}: only unix sockets are checked`, fix: 'use a unix:// DOCKER_HOST' };
-  }
-  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
-  if (p.ok) return { ...base, status: 'ok', detail: `engine at ${socket} answers` };
-  return {
-    ...base,
-    status: 'optional',
-    detail: `no Docker engine reachable (kind and container backends): ${p.detail}`,
-    fix: 'start a Docker engine, or run podman system service and set DOCKER_HOST to its socket (see the podman check)',
-  };
-}
-
-/** Each available backend's own checks: required for the default backend, optional for the others. */
+/** Each available backend's own checks: required for the chosen (default) backend, optional for the others. */
 async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
   const out: Check[] = [];
   for (const name of availableBackends()) {
-    const required = name === DEFAULT_BACKEND;
+    const required = name === (opts.backend ?? DEFAULT_BACKEND);
     const checks = await getBackend(name).check({ ...(opts.env ? { env: opts.env } : {}), ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.extraDirs ? { extraDirs: opts.extraDirs } : {}) });
     for (const c of checks) {
       out.push({ name: c.name, status: c.ok ? 'ok' : required ? 'missing' : 'optional', required, detail: required ? c.detail : `${c.detail} (${name} backend)`, ...(c.fix ? { fix: c.fix } : {}) });
@@ -198,15 +151,8 @@ async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
 export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
   const env = opts.env ?? process.env;
   const extra = opts.extraDirs ?? SBIN_DIRS;
-  const [backends, cache, podman, kind, kubectl, docker] = await Promise.all([
-    backendChecks(opts),
-    checkCniCache(env),
-    checkPodman(env, extra),
-    checkKind(env, extra),
-    checkKubectl(env, extra),
-    checkDocker(env),
-  ]);
-  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, podman, kind, kubectl, docker];
+  const [backends, cache, kind, kubectl] = await Promise.all([backendChecks(opts), checkCniCache(env), checkKind(env, extra), checkKubectl(env, extra)]);
+  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, kind, kubectl];
 }
 
 export function formatChecks(checks: Check[]): string[] {
@@ -224,11 +170,13 @@ export function doctorCommandWith(opts: DoctorOptions): Command {
   return {
     name: 'doctor',
     summary: 'check the prerequisites, with the fix for each missing one',
-    usage: 'faultline doctor [--json]',
-    optionHelp: { json: 'machine-readable output' },
-    options: { json: { type: 'boolean' } },
+    usage: 'faultline doctor [--json] [--backend NAME]',
+    optionHelp: { json: 'machine-readable output', backend: `the backend whose prerequisites are required (default ${DEFAULT_BACKEND})` },
+    options: { json: { type: 'boolean' }, backend: { type: 'string' } },
     async run(values, _positionals, io) {
-      const checks = await runDoctor(opts);
+      const backend = typeof values.backend === 'string' ? values.backend : undefined;
+      if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error
+      const checks = await runDoctor({ ...opts, ...(backend ? { backend } : {}) });
       if (values.json) io.out(JSON.stringify(checks, null, 2));
       else for (const l of formatChecks(checks)) io.out(l);
       const missing = checks.filter((c) => c.status === 'missing');
