@@ -5,6 +5,7 @@ import { benchScenarioWall } from './scenario.ts';
 import { benchCachedResolve } from './provision.ts';
 import { benchJobs } from './jobs.ts';
 import { benchChurn } from './churn.ts';
+import { benchContainer, benchSuiteWall, median } from './container.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -42,4 +43,30 @@ if (want('churn')) {
   console.log(`\n[churn] ${b.ops} ops at concurrency ${b.concurrency} on ${b.nodes} nodes: ${b.withInvariants.toFixed(1)} ops/s with invariants after every op, ${b.withoutInvariants.toFixed(1)} ops/s without`);
   console.log(`  invariant cost ${b.costPercent.toFixed(1)}% (target <= 15%) ${b.costPercent <= 15 ? 'OK' : 'OVER TARGET'}; ${b.checks} checks; cells: ${b.perCell}`);
   console.log(`  peak RSS ${b.peakRssMb.toFixed(0)} MB (target < 300 MB) ${b.peakRssMb < 300 ? 'OK' : 'OVER TARGET'}; timeline ${b.timelineEntries} entries, ${(b.timelineBytes / 1024).toFixed(0)} KiB`);
+}
+
+if (want('container')) {
+  const b = await benchContainer();
+  const range = (xs: number[]) => `median ${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}, ${xs.length} runs)`;
+  console.log(`\n[container] engine: ${b.engine}`);
+  if (b.engineStartMs) {
+    const m = median(b.engineStartMs);
+    console.log(`  private podman service start until it answers: ${range(b.engineStartMs)} (one per run: shared only if > 1 s) ${m <= 1000 ? 'OK' : 'OVER 1 s'}`);
+  }
+  console.log(`  first cluster up in a process (engine, testcontainers' client, image check, 2 nodes): ${fmt(b.firstUpMs)} (target <= 2 s) ${b.firstUpMs <= 2000 ? 'OK' : 'OVER TARGET'}`);
+  console.log(`  cluster up, 2 nodes, image cached: ${range(b.upMs)} (target <= 2 s) ${median(b.upMs) <= 2000 ? 'OK' : 'OVER TARGET'}`);
+  console.log(`  hard reboot of a node (SIGKILL of its init, start): ${range(b.rebootMs)} (target <= 1 s) ${median(b.rebootMs) <= 1000 ? 'OK' : 'OVER TARGET'}`);
+  if (b.image.buildMs !== undefined) {
+    console.log(`  cold image build (last measured, ${b.image.builtAt}, ${b.image.ref}): ${fmt(b.image.buildMs)} (target <= 90 s, once per machine) ${b.image.buildMs <= 90_000 ? 'OK' : 'OVER TARGET'}`);
+  } else {
+    console.log(`  cold image build: no build recorded in the image cache (${b.image.ref})`);
+  }
+}
+
+if (want('container-suite')) {
+  const local = await benchSuiteWall('local');
+  const container = await benchSuiteWall('container');
+  const ratio = container.wallMs / local.wallMs;
+  console.log(`\n[container-suite] default suite, ${local.cells} cells, --jobs ${local.jobs}: local ${fmt(local.wallMs)}${local.asExpected ? '' : ' (NOT all as expected)'}, container ${fmt(container.wallMs)}${container.asExpected ? '' : ' (NOT all as expected)'}`);
+  console.log(`  ratio ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`);
 }
