@@ -10,6 +10,7 @@ import { createRun, type Run } from '../../ledger/ledger.ts';
 import { ContainerBackend, type ContainerCluster } from './container-backend.ts';
 import type { ContainerNode, ContainerResource } from './container-node.ts';
 import { LABEL_CELL, LABEL_NODE, LABEL_RUN } from './node-container.ts';
+import { podmanDir } from './dirs.ts';
 import { readNs } from '../../util/procfs.ts';
 import { type HostSnapshot, eventually, fakePluginDir, hostLeftovers, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';
 import { containerSkipReason, engineInventory, hostIptables, iptablesLeftovers, processesOfContainerRun, runCgroups, withEngine } from '../../../testing/container.ts';
@@ -99,6 +100,8 @@ describe.skipIf(skip)(titled('ContainerBackend', skip), () => {
     }));
     for (const l of [labels.container, labels.volume]) expect(l).toMatchObject({ [LABEL_RUN]: run.runId, [LABEL_CELL]: 'basic', [LABEL_NODE]: 'node-1' });
     expect(labels).toMatchObject({ net: 'none', privileged: true });
+    // What podman mounts (its storage, the nodes' root filesystems) stays in the engine's own mount namespace.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(podmanDir());
     expect(() => c.node('nope')).toThrow(/no node named nope/);
   });
 
@@ -180,9 +183,12 @@ describe.skipIf(skip)(titled('ContainerBackend', skip), () => {
     const n = (await up('daemon')).node('node-1');
     const d = await n.startDaemon('ticker', ['sh', '-c', 'echo started; exec sleep 600']);
     expect(d.running).toBe(true);
-    expect(await eventually(async () => (await n.readFile('/var/log/ticker.log')).toString() === 'started\n')).toBe(true);
-    const ps = await n.exec(['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/comm; done | sort | uniq -c | grep -c sleep']);
-    expect(ps.stdout).toBe('1\n');
+    // The log appears when the daemon's output does (a missing file just means not yet).
+    const logged = () => n.readFile('/var/log/ticker.log').then((b) => b.toString() === 'started\n', () => false);
+    expect(await eventually(logged, 30_000)).toBe(true);
+    // In the node's own pid namespace: its /proc shows the daemon (once the shell has exec'd sleep).
+    const seen = async () => (await n.exec(['sh', '-c', 'cat /proc/[0-9]*/comm 2>/dev/null'])).stdout.split('\n').includes('sleep');
+    expect(await eventually(seen, 30_000)).toBe(true);
     await n.powerOff();
     expect(await d.exited).toMatchObject({ signal: 'SIGKILL' });
     expect((await n.readFile('/var/log/ticker.log')).toString()).toBe('started\n');
@@ -235,7 +241,14 @@ describe.skipIf(skip)(titled('ContainerBackend', skip), () => {
     expect(await eventually(() => processesOfContainerRun(runId).length === 0)).toBe(true);
     expect(hostLeftovers(hostBefore, await hostSnapshot(), [runId, 'pod-x', 'pod-1'])).toEqual([]);
     expect(iptablesLeftovers(iptablesBefore, await hostIptables(), [runId])).toEqual([]);
-    run = await createRun(); // afterAll releases it (nothing in it)
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(podmanDir());
+  });
+
+  it('a later run in the same process starts the engine again', async () => {
+    run = await createRun(); // afterAll releases it
+    const c = await up('again');
+    expect((await c.node('node-1').exec(['hostname'])).stdout).toBe('node-1\n');
+    await c.down();
   });
 });
 

@@ -297,8 +297,10 @@ export async function startPrivatePodman(
   rmSync(socketPath, { force: true });
   const log = join(plan.dir, 'run', `service-${process.pid}.log`);
   // The parent-death signal ends the service with this process, however it ends; its own process
-  // group keeps a terminal's Ctrl-C away from it while faultline tears the nodes down.
-  const service = execa('setpriv', ['--pdeathsig', 'TERM', '--', plan.podman, ...PODMAN_ARGS, 'system', 'service', '--time=0', `unix://${socketPath}`], {
+  // group keeps a terminal's Ctrl-C away from it while faultline tears the nodes down. Its own mount
+  // namespace keeps what podman mounts (its storage, the containers' root filesystems) off the host's
+  // mount table: it all goes with the service and its containers.
+  const service = execa('setpriv', ['--pdeathsig', 'TERM', '--', 'unshare', '--mount', '--propagation', 'private', '--', plan.podman, ...PODMAN_ARGS, 'system', 'service', '--time=0', `unix://${socketPath}`], {
     env: podmanEnv(plan.dir),
     extendEnv: false,
     detached: true,

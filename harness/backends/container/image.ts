@@ -279,17 +279,25 @@ function imageChanges(hash: string): string[] {
 
 /**
  * Imports the tarball. The private podman: its CLI in a private mount namespace with a tmpfs over
- * /var/lib, since podman 4.3's import writes /var/lib/containers/cache whatever its storage config
- * says. Another engine: the API (`POST /images/create?fromSrc=-`; the tag goes into `repo`, as
+ * /var/lib/containers (or /var/lib, when that does not exist: no mount point is made on the host),
+ * since podman 4.3's import writes /var/lib/containers/cache whatever its storage config says. Another engine: the API (`POST /images/create?fromSrc=-`; the tag goes into `repo`, as
  * podman ignores `tag`).
  */
 async function importImage(engine: ContainerEngine, tar: string, ref: string, hash: string, signal?: AbortSignal): Promise<void> {
   const changes = imageChanges(hash);
   if (engine.podmanCli) {
     const { bin, env, args } = engine.podmanCli;
+    // The tmpfs hides that part of /var/lib: it must not hide the tarball or podman's own dir.
+    const shadow = existsSync('/var/lib/containers') ? '/var/lib/containers' : '/var/lib';
+    const hidden = [tar, engine.dir ?? ''].find((p) => p === shadow || p.startsWith(shadow + '/'));
+    if (hidden) {
+      throw new FaultlineError('environment', `cannot import the node image: ${hidden} is under ${shadow}, which the import hides from podman (podman 4.3 writes its cache there)`, {
+        hint: 'set FAULTLINE_CONTAINER_DIR to a directory outside /var/lib',
+      });
+    }
     const r = await execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs -o size=64m,mode=0700 faultline-import /var/lib && exec "$@"', 'sh', bin, ...args, 'import', ...changes.flatMap((c) => ['--change', c]), tar, ref],
+      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs -o size=64m,mode=0700 faultline-import "$0" && exec "$@"', shadow, bin, ...args, 'import', ...changes.flatMap((c) => ['--change', c]), tar, ref],
       { env, extendEnv: false, reject: false, ...(signal ? { cancelSignal: signal } : {}) },
     );
     if (r.exitCode !== 0) throw new FaultlineError('environment', `importing the node image into podman failed: ${(r.stderr || r.stdout || r.shortMessage || '').trim()}`);
