@@ -116,7 +116,7 @@ export class ContainerBackend implements Backend {
       spec.nodes.map(async (n) => ({
         ...n,
         pluginDir: await checkPluginDir(n.name, n.pluginDir),
-        ...(n.runtimeDir ? { runtimeDir: await checkPluginDir(n.name, n.runtimeDir) } : {}),
+        ...(n.runtimeDir ? { runtimeDir: await checkPluginDir(n.name, n.runtimeDir, 'runtime dir') } : {}),
       })),
     );
     this.live++;

@@ -139,6 +139,7 @@ export class ContainerNode extends NamespaceNode {
       if (this.containerId === undefined) await this.create();
       else await docker.getContainer(this.containerId).start();
     } catch (e) {
+      if (e instanceof FaultlineError) throw e;
       throw new FaultlineError('environment', `node ${this.name}: the engine cannot start its container: ${errorMessage(e)}`, { cause: e });
     }
     const state = (await docker.getContainer(this.containerId!).inspect()).State;
@@ -193,15 +194,13 @@ export class ContainerNode extends NamespaceNode {
       hostname: this.name,
       labels: this.labels(),
       binds,
+      // podman copies the image's /run into a tmpfs unless told not to; Docker never does.
+      tmpfsRunOptions: engine.flavor === 'podman' ? 'rw,notmpcopyup,mode=755' : 'rw,mode=755',
       ...(this.opts.containerCgroupParent ? { cgroupParent: this.opts.containerCgroupParent } : {}),
       startupTimeoutMs: this.opts.startupTimeoutMs,
     });
-    try {
-      this.containerId = (await container.start()).getId();
-    } catch (e) {
-      // A container whose start failed stays behind as Created: the caller's teardown removes it by name.
-      throw e;
-    }
+    // A container whose start fails stays behind as Created: destroy() removes it by name.
+    this.containerId = (await container.start()).getId();
     run.update(this.ledgerId, { state: 'created' });
   }
 
@@ -263,6 +262,10 @@ function seedVolume(dir: string): void {
   for (const d of [...Object.values(VOLUME_DIRS), 'lib/faultline/etc/cni/net.d', 'cache', 'spool', 'tmp']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
   chmodSync(join(dir, 'tmp'), 0o1777);
   for (const [name, target] of [['run', '/run'], ['lock', '/run/lock']] as const) {
-    if (!existsSync(join(dir, name))) symlinkSync(target, join(dir, name));
+    try {
+      symlinkSync(target, join(dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }

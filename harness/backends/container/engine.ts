@@ -38,6 +38,8 @@ export interface ContainerEngine {
   readonly socketPath: string;
   /** True for the podman service faultline started itself. */
   readonly private: boolean;
+  /** Which engine answers: they differ in a few options (podman's notmpcopyup). */
+  readonly flavor: 'podman' | 'docker';
   /** e.g. "podman 4.3.1 (private service, started by faultline)". */
   readonly description: string;
   readonly docker: Dockerode;
@@ -243,6 +245,7 @@ function removeStaleSockets(dir: string): void {
 
 class PrivatePodman implements ContainerEngine {
   readonly private = true;
+  readonly flavor = 'podman';
   readonly cgroupfs = true;
   readonly docker: Dockerode;
   readonly podmanCli: ContainerEngine['podmanCli'];
@@ -348,14 +351,17 @@ function readTail(path: string): string {
 export async function connectExternal(socketPath: string, source: string): Promise<ContainerEngine> {
   const docker = new Dockerode({ socketPath });
   let info: { CgroupDriver?: string; ServerVersion?: string; OperatingSystem?: string };
+  let components: { Name?: string }[];
   try {
     info = (await docker.info()) as typeof info;
+    components = ((await docker.version()) as { Components?: { Name?: string }[] }).Components ?? [];
   } catch (e) {
     throw new FaultlineError('environment', `the engine at ${socketPath} (${source}) does not answer: ${errorMessage(e)}`);
   }
   return {
     socketPath,
     private: false,
+    flavor: components.some((c) => /podman/i.test(c.Name ?? '')) ? 'podman' : 'docker',
     description: `${info.OperatingSystem ?? 'engine'} ${info.ServerVersion ?? ''} at ${socketPath} (${source})`.replace(/\s+/g, ' '),
     docker,
     cgroupfs: (info.CgroupDriver ?? 'cgroupfs') === 'cgroupfs',

@@ -1,5 +1,5 @@
-// A node container as testcontainers creates it, shaped like a kind node: privileged, tmpfs /run (empty:
-// podman would copy the image's /run into it without notmpcopyup) and /tmp, a volume on /var, no engine
+// A node container as testcontainers creates it, shaped like a kind node: privileged, an empty tmpfs on
+// /run and /tmp, a volume on /var, no engine
 // network (network none: the engine's networks write the host's CNI state and change addresses on
 // restart), catatonit as PID 1 (it reaps what daemonizes inside, a real runtime's shims), its cgroups
 // under a parent of the run so they can be found and removed.
@@ -36,6 +36,8 @@ export interface NodeContainerOptions {
   binds: readonly NodeBind[];
   /** cgroupfs parent of the container, e.g. /faultline-container/<run>/<cell>/<node>. */
   cgroupParent?: string;
+  /** Mount options of the tmpfs on /run (the engines differ in what they accept). */
+  tmpfsRunOptions: string;
   startupTimeoutMs: number;
 }
 
@@ -46,7 +48,7 @@ export class NodeContainer extends GenericContainer {
       .withHostname(o.hostname)
       .withPrivilegedMode()
       .withNetworkMode('none')
-      .withTmpFs({ '/run': 'rw,notmpcopyup,mode=755', '/tmp': 'rw,mode=1777' })
+      .withTmpFs({ '/run': o.tmpfsRunOptions, '/tmp': 'rw,mode=1777' })
       .withLabels(o.labels)
       .withCommand(['/usr/bin/catatonit', '-P'])
       .withWaitStrategy(new RunningCheck())

@@ -110,14 +110,14 @@ export function validateNodes(spec: ClusterSpec): void {
 }
 
 /** The absolute path of an existing plugin (or runtime) dir. */
-export async function checkPluginDir(node: string, dir: string): Promise<string> {
+export async function checkPluginDir(node: string, dir: string, what = 'plugin dir'): Promise<string> {
   const abs = resolve(dir);
   try {
     if ((await stat(abs)).isDirectory()) return abs;
   } catch {
     // reported below
   }
-  throw new FaultlineError('invalid-input', `node ${node}: plugin dir ${abs} does not exist or is not a directory`);
+  throw new FaultlineError('invalid-input', `node ${node}: ${what} ${abs} does not exist or is not a directory`);
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
