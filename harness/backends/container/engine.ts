@@ -1,16 +1,17 @@
 // The container engine node containers run on: a Docker-API engine the user has (DOCKER_HOST, or the
 // default socket), else Podman from Debian started by faultline as a private API service. The private
 // service reads only faultline's own containers.conf and storage.conf (CONTAINERS_CONF,
-// CONTAINERS_STORAGE_CONF), so it never touches the host's container or CNI state (see
-// docs/ARCHITECTURE.md "Container backend"): CNI network backend with a private config dir (netavark
-// would create /run/containers/networks), runc through a wrapper that moves runc's state out of
-// /run/runc, file locks instead of /dev/shm/libpod_lock, ulimits within the host's hard limits
-// (podman asks for more and runc fails), and a short exit_command_delay (conmon lingers otherwise).
-// One service per faultline process, on its own socket in the state dir, on the storage every process
-// of this user shares (the image cache); it dies with the process (parent-death signal).
+// CONTAINERS_STORAGE_CONF), so it never touches the host's container or CNI state: CNI network
+// backend with a private config dir (netavark would create /run/containers/networks), runc through a
+// wrapper that moves runc's state out of /run/runc, file locks instead of /dev/shm/libpod_lock,
+// ulimits within the host's hard limits (podman asks for more and runc fails), a short
+// exit_command_delay (conmon lingers otherwise), and its own mount namespace (its mounts stay off the
+// host's table). One service per faultline process, on its own socket in the state dir, on the storage
+// every process of this user shares (the image cache); it dies with the process (parent-death
+// signal). Starting one takes a tenth of a second or so: no sharing between runs is needed.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import Dockerode from 'dockerode';
@@ -298,7 +299,7 @@ export async function startPrivatePodman(
     });
   }
   rmSync(socketPath, { force: true });
-  const log = join(plan.dir, 'run', `service-${process.pid}.log`);
+  const log = join(plan.dir, 'run', `service-${basename(socketPath)}.log`);
   // The parent-death signal ends the service with this process, however it ends; its own process
   // group keeps a terminal's Ctrl-C away from it while faultline tears the nodes down. Its own mount
   // namespace keeps what podman mounts (its storage, the containers' root filesystems) off the host's
