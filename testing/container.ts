@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { ContainerBackend } from '../harness/backends/container/container-backend.ts';
 import { type ContainerEngine, connectExternal, planEngine, startPrivatePodman } from '../harness/backends/container/engine.ts';
 import { cachedImage } from '../harness/backends/container/image.ts';
-import { LABEL_RUN } from '../harness/backends/container/node-container.ts';
+import { LABEL_RUN } from '../harness/backends/container/labels.ts';
 import { CONTAINER_CGROUP_ROOT } from '../harness/backends/container/reaper.ts';
 import { cgroupRoots } from '../harness/util/cgroups.ts';
 import { debianUnreachable } from './network.ts';

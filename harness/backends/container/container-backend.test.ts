@@ -9,7 +9,7 @@ import { FaultlineError } from '../../errors.ts';
 import { createRun, type Run } from '../../ledger/ledger.ts';
 import { ContainerBackend, type ContainerCluster } from './container-backend.ts';
 import type { ContainerNode, ContainerResource } from './container-node.ts';
-import { LABEL_CELL, LABEL_NODE, LABEL_RUN } from './node-container.ts';
+import { LABEL_CELL, LABEL_NODE, LABEL_RUN } from './labels.ts';
 import { podmanDir } from './dirs.ts';
 import { readNs } from '../../util/procfs.ts';
 import { type HostSnapshot, eventually, fakePluginDir, hostLeftovers, hostSnapshot, pidAlive, useTempStateDir } from '../../../testing/host.ts';

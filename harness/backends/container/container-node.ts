@@ -17,7 +17,8 @@ import { NamespaceNode } from '../local/namespace-node.ts';
 import { NodePaths } from '../local/node-paths.ts';
 import { NODE_RUNTIME_DIR } from '../local/local-node.ts';
 import type { ContainerEngine } from './engine.ts';
-import { LABEL_CELL, LABEL_NODE, LABEL_RUN, NodeContainer, type NodeBind, useEngine } from './node-container.ts';
+import type { NodeBind } from './node-container.ts';
+import { LABEL_CELL, LABEL_NODE, LABEL_RUN } from './labels.ts';
 
 /**
  * Where the persistent roots live in the /var volume. /etc/cni and /etc/containerd are not under /var:
@@ -167,6 +168,7 @@ export class ContainerNode extends NamespaceNode {
   private async create(): Promise<void> {
     const { engine, run, spec } = this.opts;
     this.ledgerId = run.record({ kind: 'container', cellId: this.opts.cellId, node: this.name, container: this.containerName, volume: this.volumeName, state: 'creating' } satisfies ContainerResource);
+    const { NodeContainer, useEngine } = await import('./node-container.ts');
     await useEngine(engine);
     await engine.docker.createVolume({ Name: this.volumeName, Labels: this.labels() });
     const dir = (await engine.docker.getVolume(this.volumeName).inspect()).Mountpoint;

@@ -14,7 +14,7 @@ import { request } from 'node:http';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import { type ProcessIdentity, isSameProcessAlive, readBootId, readStartTime } from '../../util/procfs.ts';
@@ -259,8 +259,9 @@ class PrivatePodman implements ContainerEngine {
     private readonly service: ResultPromise,
     private readonly identity: ProcessIdentity,
     plan: Extract<EnginePlan, { kind: 'private-podman' }>,
+    docker: Dockerode,
   ) {
-    this.docker = new Dockerode({ socketPath });
+    this.docker = docker;
     this.podmanCli = { bin: plan.podman, env: podmanEnv(plan.dir), args: PODMAN_ARGS };
     this.dir = plan.dir;
   }
@@ -337,7 +338,7 @@ export async function startPrivatePodman(
   }
   rmSync(log, { force: true }); // the service runs: its log stays empty unless something goes wrong
   // (No version query here: podman's /version and /info take a few hundred ms each.)
-  return new PrivatePodman(socketPath, `${plan.podman} (private service on ${socketPath}, started by faultline)`, service, { pid, startTime }, plan);
+  return new PrivatePodman(socketPath, `${plan.podman} (private service on ${socketPath}, started by faultline)`, service, { pid, startTime }, plan, await dockerClient(socketPath));
 }
 
 function readTail(path: string): string {
@@ -350,7 +351,7 @@ function readTail(path: string): string {
 
 /** An engine the user runs: used as it is, never stopped. */
 export async function connectExternal(socketPath: string, source: string): Promise<ContainerEngine> {
-  const docker = new Dockerode({ socketPath });
+  const docker = await dockerClient(socketPath);
   let info: { CgroupDriver?: string; ServerVersion?: string; OperatingSystem?: string };
   let components: { Name?: string }[];
   try {
@@ -369,4 +370,10 @@ export async function connectExternal(socketPath: string, source: string): Promi
     alive: true,
     stop: async () => {},
   };
+}
+
+/** A Docker-API client on the socket (dockerode is loaded on first use: it takes a while to import). */
+async function dockerClient(socketPath: string): Promise<Dockerode> {
+  const { default: Client } = await import('dockerode');
+  return new Client({ socketPath });
 }

@@ -2,15 +2,12 @@
 // /run and /tmp, a volume on /var, no engine
 // network (network none: the engine's networks write the host's CNI state and change addresses on
 // restart), catatonit as PID 1 (it reaps what daemonizes inside, a real runtime's shims), its cgroups
-// under a parent of the run so they can be found and removed.
+// under a parent of the run so they can be found and removed. Loaded only when a node is created:
+// testcontainers takes a while to import, and most faultline commands never need it.
 import type Dockerode from 'dockerode';
 import { GenericContainer, StartupCheckStrategy, getContainerRuntimeClient, type StartupStatus } from 'testcontainers';
 import { FaultlineError } from '../../errors.ts';
 import type { ContainerEngine } from './engine.ts';
-
-export const LABEL_RUN = 'io.faultline.run';
-export const LABEL_CELL = 'io.faultline.cell';
-export const LABEL_NODE = 'io.faultline.node';
 
 /** Ready as soon as the init runs: nothing listens in a node, nothing needs to be waited for. */
 class RunningCheck extends StartupCheckStrategy {

@@ -6,7 +6,7 @@ import type { LedgerEntry, LedgerFile } from '../../ledger/ledger.ts';
 import { removeCgroupTree, removeIfEmpty } from '../../util/cgroups.ts';
 import { FaultlineError, errorMessage } from '../../errors.ts';
 import type { ContainerEngine } from './engine.ts';
-import { LABEL_RUN } from './node-container.ts';
+import { LABEL_RUN } from './labels.ts';
 
 /** Every cgroup of a run's containers is below this (in every hierarchy). */
 export const CONTAINER_CGROUP_ROOT = '/faultline-container';
