@@ -85,7 +85,7 @@ export async function benchContainer(opts: { ups?: number; reboots?: number } = 
 }
 
 /** The default suite through the runner on one backend: wall time and whether every cell was as expected. */
-export async function benchSuiteWall(backend: string): Promise<{ cells: number; wallMs: number; asExpected: boolean; jobs: number }> {
+export async function benchSuiteWall(backend: string): Promise<{ cells: number; wallMs: number; asExpected: boolean; jobs: number; problems: string[] }> {
   const scenarios = (await loadScenarios([path.join(REPO_ROOT, 'scenarios')])).filter((s) => s.suites.includes('default'));
   const plans = planCells(scenarios, { backend });
   const out = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-suite-'));
@@ -94,7 +94,9 @@ export async function benchSuiteWall(backend: string): Promise<{ cells: number; 
   try {
     const t0 = performance.now();
     const report = await runCells({ cells: plans, out, jobs, reporters: [], signal: new AbortController().signal, seed: 1, ...registryEnv() });
-    return { cells: plans.length, wallMs: performance.now() - t0, asExpected: report.summary.asExpected, jobs };
+    const wallMs = performance.now() - t0;
+    const problems = report.cells.filter((c) => !c.asExpected).map((c) => `${backend}: ${c.id} ${c.outcome}: ${c.reason}`);
+    return { cells: plans.length, wallMs, asExpected: report.summary.asExpected, jobs, problems };
   } finally {
     await rm(out, { recursive: true, force: true });
     await state.restore();

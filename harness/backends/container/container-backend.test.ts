@@ -244,11 +244,18 @@ describe.skipIf(skip)(titled('ContainerBackend', skip), () => {
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(podmanDir());
   });
 
-  it('a later run in the same process starts the engine again', async () => {
+  it('a later run in the same process, even with another state dir, starts the engine again', async () => {
+    const other = await useTempStateDir();
+    try {
+      run = await createRun();
+      const c = await up('again');
+      expect((await c.node('node-1').exec(['hostname'])).stdout).toBe('node-1\n');
+      await c.down();
+      await run.release([backend.reaper]);
+    } finally {
+      await other.restore();
+    }
     run = await createRun(); // afterAll releases it
-    const c = await up('again');
-    expect((await c.node('node-1').exec(['hostname'])).stdout).toBe('node-1\n');
-    await c.down();
   });
 });
 

@@ -1,9 +1,8 @@
 // Where the container backend keeps things. The per-user cache holds what is worth keeping between
 // runs: the node image (built once per recipe) and the private podman's storage (the image imported
-// once, plus the volumes of nodes while they exist). The state dir holds per-process sockets.
+// once, plus the volumes of nodes while they exist), beside the podman's run state and its sockets.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stateRoot } from '../../ledger/ledger.ts';
 
 /** $FAULTLINE_CONTAINER_DIR, else $XDG_CACHE_HOME/faultline/container, else ~/.cache/faultline/container. */
 export function containerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,9 +19,4 @@ export function podmanDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Built node images (rootfs tarballs with their metadata), one dir per recipe hash. */
 export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(containerCacheDir(env), 'images');
-}
-
-/** Sockets of the private podman services this user's faultline processes run. */
-export function engineSocketDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(stateRoot(env), 'engine');
 }

@@ -6,7 +6,7 @@
 // wrapper that moves runc's state out of /run/runc, file locks instead of /dev/shm/libpod_lock,
 // ulimits within the host's hard limits (podman asks for more and runc fails), a short
 // exit_command_delay (conmon lingers otherwise), and its own mount namespace (its mounts stay off the
-// host's table). One service per faultline process, on its own socket in the state dir, on the storage
+// host's table). One service per faultline process, on its own socket beside the storage
 // every process of this user shares (the image cache); it dies with the process (parent-death
 // signal). Starting one takes a tenth of a second or so: no sharing between runs is needed.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { FaultlineError, errorMessage } from '../../errors.ts';
 import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import { type ProcessIdentity, isSameProcessAlive, readBootId, readStartTime } from '../../util/procfs.ts';
 import { withLock } from '../../cni-versions/cache.ts';
-import { engineSocketDir, podmanDir } from './dirs.ts';
+import { podmanDir } from './dirs.ts';
 
 /** PATH of the engine's own processes (podman, conmon, the exit command). */
 const ENGINE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -290,7 +290,9 @@ export async function startPrivatePodman(
   opts: { socketPath?: string; signal?: AbortSignal; readyTimeoutMs?: number } = {},
 ): Promise<PrivatePodman> {
   await preparePodmanDir(plan, opts.signal);
-  const sockDir = engineSocketDir();
+  // Beside the storage it serves, not in the state dir: testcontainers binds a process to one socket
+  // for good, and a process may change its state dir between runs (tests do).
+  const sockDir = join(plan.dir, 'run', 'sockets');
   mkdirSync(sockDir, { recursive: true, mode: 0o700 });
   removeStaleSockets(sockDir);
   const socketPath = opts.socketPath ?? join(sockDir, `podman-${process.pid}-${readStartTime(process.pid) ?? 0}.sock`);
