@@ -129,6 +129,8 @@ export class ContainerBackend implements Backend {
     const segNodes: ContainerNode[] = [];
     try {
       const engine = await this.useEngine(signal);
+      // testcontainers finds its engine once per process (a second or so): let it run meanwhile.
+      void import('./node-container.ts').then((m) => m.useEngine(engine)).catch(() => undefined);
       if (!run.resources().some(isEngineEntry)) {
         run.record({ kind: 'container-engine', private: engine.private, socketPath: engine.socketPath, ...(engine.dir ? { dir: engine.dir } : {}) } satisfies EngineResource);
       }

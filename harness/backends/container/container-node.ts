@@ -169,9 +169,10 @@ export class ContainerNode extends NamespaceNode {
     const { engine, run, spec } = this.opts;
     this.ledgerId = run.record({ kind: 'container', cellId: this.opts.cellId, node: this.name, container: this.containerName, volume: this.volumeName, state: 'creating' } satisfies ContainerResource);
     const { NodeContainer, useEngine } = await import('./node-container.ts');
-    await useEngine(engine);
-    await engine.docker.createVolume({ Name: this.volumeName, Labels: this.labels() });
-    const dir = (await engine.docker.getVolume(this.volumeName).inspect()).Mountpoint;
+    const [, dir] = await Promise.all([
+      useEngine(engine),
+      engine.docker.createVolume({ Name: this.volumeName, Labels: this.labels() }).then(async () => (await engine.docker.getVolume(this.volumeName).inspect()).Mountpoint),
+    ]);
     if (!dir || !existsSync(dir)) {
       throw new FaultlineError('environment', `node ${this.name}: the engine's volume ${this.volumeName} is not on this host (${dir || 'no mount point'})`, {
         hint: 'the container backend needs a local engine: unset DOCKER_HOST to let faultline start podman',
