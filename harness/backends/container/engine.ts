@@ -230,8 +230,11 @@ async function preparePodmanDir(plan: Extract<EnginePlan, { kind: 'private-podma
   });
 }
 
-/** Removes sockets whose service (named by pid in the file name) is gone: killed with its process. */
-function removeStaleSockets(dir: string): void {
+/**
+ * Removes the sockets (and start-up logs) of services whose process (named in the file name) is gone:
+ * a faultline process killed while its service ran, or while it was starting.
+ */
+function removeStale(dir: string, pattern: RegExp): void {
   let names: string[] = [];
   try {
     names = readdirSync(dir);
@@ -239,7 +242,7 @@ function removeStaleSockets(dir: string): void {
     return;
   }
   for (const n of names) {
-    const m = /^podman-(\d+)-(\d+)\.sock$/.exec(n);
+    const m = pattern.exec(n);
     if (m && !isSameProcessAlive({ pid: Number(m[1]), startTime: Number(m[2]) })) rmSync(join(dir, n), { force: true });
   }
 }
@@ -294,11 +297,12 @@ export async function startPrivatePodman(
   // for good, and a process may change its state dir between runs (tests do).
   const sockDir = join(plan.dir, 'run', 'sockets');
   mkdirSync(sockDir, { recursive: true, mode: 0o700 });
-  removeStaleSockets(sockDir);
+  removeStale(sockDir, /^podman-(\d+)-(\d+)\.sock$/);
+  removeStale(join(plan.dir, 'run'), /^service-podman-(\d+)-(\d+)\.sock\.log$/);
   const socketPath = opts.socketPath ?? join(sockDir, `podman-${process.pid}-${readStartTime(process.pid) ?? 0}.sock`);
   if (socketPath.length > MAX_SOCKET_PATH) {
     throw new FaultlineError('environment', `the engine socket path ${socketPath} is longer than a unix socket path may be (${MAX_SOCKET_PATH})`, {
-      hint: 'set FAULTLINE_STATE_DIR to a shorter directory',
+      hint: 'set FAULTLINE_CONTAINER_DIR to a shorter directory',
     });
   }
   rmSync(socketPath, { force: true });
