@@ -200,7 +200,7 @@ export class ContainerBackend implements Backend {
     let temporary = false;
     try {
       if (!engine) {
-        engine = await startEngine(recorded.private ? planPrivate(recorded) : { kind: 'external', socketPath: recorded.socketPath, source: "the run's ledger" });
+        engine = recorded.private ? await startPrivatePodman(planPrivate(recorded), { purpose: 'reaper' }) : await connectExternal(recorded.socketPath, "the run's ledger");
         temporary = true;
       }
       await removeLabelled(engine, ledger.runId);
@@ -216,7 +216,7 @@ export class ContainerBackend implements Backend {
 }
 
 /** The private podman a ledger names: the same storage dir, podman from this host. */
-function planPrivate(recorded: EngineResource): EnginePlan {
+function planPrivate(recorded: EngineResource): Extract<EnginePlan, { kind: 'private-podman' }> {
   const plan = planPrivatePodman();
   if (plan.kind !== 'private-podman') {
     throw new FaultlineError('prerequisite', `cannot start podman to remove what the run left in ${recorded.dir ?? 'its storage'}: ${plan.kind === 'none' ? plan.reason : ''}`, {

@@ -290,16 +290,22 @@ class PrivatePodman implements ContainerEngine {
 /** Starts the private podman service on `socketPath`; resolves once it answers /_ping. */
 export async function startPrivatePodman(
   plan: Extract<EnginePlan, { kind: 'private-podman' }>,
-  opts: { socketPath?: string; signal?: AbortSignal; readyTimeoutMs?: number } = {},
+  opts: {
+    socketPath?: string;
+    /** `reaper`: a service of its own for gc, beside the one this process's nodes may use. */
+    purpose?: 'podman' | 'reaper';
+    signal?: AbortSignal;
+    readyTimeoutMs?: number;
+  } = {},
 ): Promise<PrivatePodman> {
   await preparePodmanDir(plan, opts.signal);
   // Beside the storage it serves, not in the state dir: testcontainers binds a process to one socket
   // for good, and a process may change its state dir between runs (tests do).
   const sockDir = join(plan.dir, 'run', 'sockets');
   mkdirSync(sockDir, { recursive: true, mode: 0o700 });
-  removeStale(sockDir, /^podman-(\d+)-(\d+)\.sock$/);
-  removeStale(join(plan.dir, 'run'), /^service-podman-(\d+)-(\d+)\.sock\.log$/);
-  const socketPath = opts.socketPath ?? join(sockDir, `podman-${process.pid}-${readStartTime(process.pid) ?? 0}.sock`);
+  removeStale(sockDir, /^(?:podman|reaper)-(\d+)-(\d+)\.sock$/);
+  removeStale(join(plan.dir, 'run'), /^service-(?:podman|reaper)-(\d+)-(\d+)\.sock\.log$/);
+  const socketPath = opts.socketPath ?? join(sockDir, `${opts.purpose ?? 'podman'}-${process.pid}-${readStartTime(process.pid) ?? 0}.sock`);
   if (socketPath.length > MAX_SOCKET_PATH) {
     throw new FaultlineError('environment', `the engine socket path ${socketPath} is longer than a unix socket path may be (${MAX_SOCKET_PATH})`, {
       hint: 'set FAULTLINE_CONTAINER_DIR to a shorter directory',
