@@ -2,6 +2,9 @@
 // and checks (docs/ARCHITECTURE.md "Backends"). Nothing above this file knows which backend runs.
 import type { RunReaper } from '../ledger/ledger.ts';
 
+/** Where a node sees Multus's thin plugin binaries (NodeSpec.multusDir), on every backend. */
+export const NODE_MULTUS_DIR = '/opt/faultline/multus';
+
 export interface ExecOptions {
   stdin?: string | Uint8Array;
   env?: Record<string, string>;
@@ -53,6 +56,8 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   /** Extra networks shared by the run's nodes (an external segment a macvlan network uses as its parent). */
   segments?: string[];
+  /** Long preparations (building a node image) say what they do here. */
+  onProgress?: (message: string) => void;
 }
 
 /** A long-running process inside a node (a container runtime, a CNI daemon); it dies with the node. */

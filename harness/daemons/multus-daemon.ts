@@ -11,12 +11,11 @@
 // It never contacts the API: it writes <conf dir>/multus.d/multus.kubeconfig and 00-multus.conf (or
 // .conflist for a master of cniVersion 1.0.0), logs "multus config file is created." and stays up
 // until signalled. Failures exit 0, so success is that log line and the file, not the exit code.
-import type { Node, NodeDaemon } from '../backends/types.ts';
+import { NODE_MULTUS_DIR, type Node, type NodeDaemon } from '../backends/types.ts';
 import type { ResolvedMultus } from '../model/profile.ts';
 import { FaultlineError } from '../errors.ts';
 
-/** Where the backend shows the multus binaries inside the node (NodeSpec.multusDir). */
-export const MULTUS_NODE_DIR = '/opt/faultline/multus';
+/** Multus's log on the node's disk. */
 export const MULTUS_LOG = '/var/log/multus.log';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** /var/run is /run on the node (Debian's symlink), whose tmpfs is the node's own. */
@@ -63,7 +62,7 @@ export function thinEntrypointArgs(multus: Pick<ResolvedMultus, 'daemonsetArgs' 
   add('cni-conf-dir', CONF_DIR);
   add('multus-autoconfig-dir', CONF_DIR);
   add('cni-bin-dir', '/opt/cni/bin');
-  add('multus-bin-file', `${MULTUS_NODE_DIR}/multus`);
+  add('multus-bin-file', `${NODE_MULTUS_DIR}/multus`);
   add('skip-multus-binary-copy');
   add('multus-cni-conf-dir', '/etc/cni/multus/net.d');
   if (cleanupConfigOnExit) {
@@ -106,7 +105,7 @@ export class MultusDaemon {
       throw new FaultlineError('environment', `node ${node.name}: ${SA_DIR}/token is not visible (on this host /var/run is not a link to /run, where the node's service-account files are written); Multus's thin entrypoint reads them only there`);
     }
     const logStart = (await node.stat(MULTUS_LOG))?.size ?? 0;
-    this.daemon = await node.startDaemon('multus', [`${MULTUS_NODE_DIR}/thin_entrypoint`, ...this.args], { env: { ...MULTUS_ENV } });
+    this.daemon = await node.startDaemon('multus', [`${NODE_MULTUS_DIR}/thin_entrypoint`, ...this.args], { env: { ...MULTUS_ENV } });
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 60_000);
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const log = await this.logSince(logStart);

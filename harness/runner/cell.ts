@@ -102,6 +102,7 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         workDir: path.join(env.workDir, 'cells', slug),
         nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir, ...(resolved.runtime.kind === 'containerd' ? { runtimeDir: resolved.runtime.containerd.dir } : {}), ...(resolved.multus ? { multusDir: resolved.multus.component.dir } : {}) })),
         ...externalSegments(resolved),
+        onProgress: progress,
       },
       env.signal,
     );

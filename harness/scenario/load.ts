@@ -241,7 +241,7 @@ function semanticProblems(doc: ScenarioDoc, lc: LoadContext): Problem[] {
   }
   const kube = cellsOnKube(doc, lc);
   checkMatrix(doc, checks, problems, expandable);
-  checkCluster(doc, problems, lc);
+  checkCluster(doc, problems);
   checkReferences(doc, checks, problems, lc, expandable);
   if (kube) {
     if (expandable) checkKube(doc, checks, lc, problems);
@@ -478,14 +478,9 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
 
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => parseCidr(c)!);
 
-// Backend available; pod CIDR private and big enough for one node subnet per node.
-function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): void {
-  const { podCIDR, nodeMask, nodes, backend } = doc.cluster;
-  // --backend replaces the scenario's: its own is then never used.
-  const unavailable = lc.backendOverride ? undefined : unavailableReason(backend);
-  if (unavailable) {
-    problems.push({ path: ['cluster', 'backend'], message: `backend '${backend}' is not available in this version of faultline: ${unavailable} (see README "Backends")` });
-  }
+// Pod CIDR private and big enough for one node subnet per node (the schema's enum checks the backend).
+function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
+  const { podCIDR, nodeMask, nodes } = doc.cluster;
   const cidr = podCIDR === undefined ? undefined : parseCidr(podCIDR);
   if (!cidr || nodeMask === undefined || nodes === undefined) return;
   const last = cidr.base + 2 ** (32 - cidr.prefix) - 1;
