@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // Slow real-world tests are named *.slow.test.ts; `npm run test:quick` leaves them out, CI runs all.
 export default defineConfig({
   test: {
-    include: ['harness/**/*.test.ts', 'scripts/**/*.test.ts', 'scenarios/**/*.test.ts', 'bench/**/*.test.ts', 'testing/**/*.test.ts'],
+    include: ['harness/**/*.test.ts', 'scripts/**/*.test.ts', 'scenarios/**/*.test.ts', 'bench/**/*.test.ts', 'testing/**/*.test.ts', 'examples/*.test.ts', 'docs/*.test.ts'],
     testTimeout: 600_000,
     hookTimeout: 900_000,
     pool: 'forks',

@@ -1,4 +1,4 @@
-// The churn benchmark (issue 4): 1000 operations at concurrency 8 on 2 nodes of NAT gateways
+// The churn benchmark: 1000 operations at concurrency 8 on 2 nodes of NAT gateways
 // (kubeovn/nat-gw-v1.12, cached-delegates), with the cheap invariants after every operation and with
 // invariants off, as cells of one run, one after the other so they do not share the CPU, in the
 // order on, off, off, on (two pairs by default) so that drift of the machine's load cancels out.

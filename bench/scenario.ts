@@ -8,9 +8,10 @@ import { REPO_ROOT } from '../harness/version.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 
-export async function benchScenarioWall(file: string, jobs?: number): Promise<{ cells: number; jobs: number; wallMs: number; outcomes: string }> {
-  const [scenario] = await loadScenarios([path.resolve(REPO_ROOT, file)]);
-  const plans: CellPlan[] = planCells([scenario!]);
+/** Wall time of every cell of a scenario file or directory (a suite's scenarios only, when named). */
+export async function benchScenarioWall(fileOrDir: string, jobs?: number, suite?: string): Promise<{ cells: number; jobs: number; wallMs: number; outcomes: string }> {
+  const scenarios = (await loadScenarios([path.resolve(REPO_ROOT, fileOrDir)])).filter((s) => !suite || s.suites.includes(suite));
+  const plans: CellPlan[] = planCells(scenarios);
   const out = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-'));
   const j = jobs ?? defaultJobs(plans.length);
   try {

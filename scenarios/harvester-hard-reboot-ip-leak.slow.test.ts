@@ -71,6 +71,21 @@ describe('scenario harvester-hard-reboot-ip-leak', () => {
     expect(md).toMatch(/calico → bridge/);
   });
 
+  it.each(['v1.4.1', 'v1.4.2'])("reads %s's twelve leaked files as one table in the summary and the HTML", async (v) => {
+    const id = cell(v).id;
+    const md = await readFile(path.join(run.outDir, 'summary.md'), 'utf8');
+    const section = md.slice(md.indexOf(`xfail ${id.replace(/[[\]]/g, (ch) => `\\${ch}`)}`));
+    const leaks = section.slice(section.indexOf('**FAIL** `no-leaked-reservations` (end), 12 items:'));
+    const table = leaks.split('\n\n')[1]!.split('\n');
+    expect(table[0]).toBe('| node | file or device | owner | detail |');
+    expect(table.slice(2)).toHaveLength(12);
+    for (const row of table.slice(2)) expect(row).toMatch(/^\| node-1 \| `\/var\/lib\/cni\/networks\/k8s-pod-network\/10\.52\.0\.\d+` \| `[0-9a-f]{12}\/eth0` \| not a live attachment \|$/);
+    const html = await readFile(path.join(run.outDir, 'report.html'), 'utf8');
+    const htmlCell = html.slice(html.indexOf(`${id}</h2>`), html.indexOf('</section>', html.indexOf(`${id}</h2>`)));
+    const leakTable = htmlCell.slice(htmlCell.indexOf('<code>no-leaked-reservations</code>')).match(/<table class="evidence">.*?<\/table>/)![0];
+    expect(leakTable.match(/<tr>/g)).toHaveLength(13);
+  });
+
   it('leaves nothing behind and never touches the host CNI dirs', async () => {
     await expectNothingLeft(run);
   });

@@ -148,9 +148,10 @@ describe.skipIf(offline)(titled('scenarios libcni-empty-cache-del and its 0.3.1 
   it('shows the DEL error, the orphan veth, the leaked address and the chain in the Markdown summary', async () => {
     const md = await readFile(path.join(run.outDir, 'summary.md'), 'utf8');
     expect(md).toMatch(/failed to destroy network for sandbox "[0-9a-f]{64}": failed to get network "lab-net" cached result: decoding version from network config: unexpected end of JSON input/);
-    expect(md).toMatch(/veth[0-9a-f]{8} \(on cni0\) peers into cni-/);
-    expect(md).toMatch(/\/var\/lib\/cni\/networks\/lab-net\/10\.88\.0\.\d+ reserved by/);
-    expect(md).toMatch(/nat chain CNI-[0-9a-f]{24} \(\d+ rule\(s\)\) belongs to/);
+    // Evidence as table rows: node | file or device | owner | detail.
+    expect(md).toMatch(/\| node-1 \| `veth[0-9a-f]{8}` \| \(on cni0\) peers into cni-/);
+    expect(md).toMatch(/\| node-1 \| `\/var\/lib\/cni\/networks\/lab-net\/10\.88\.0\.\d+` \| `[0-9a-f]{12}\/eth0` \| not a live attachment \|/);
+    expect(md).toMatch(/\| node-1 \| `nat chain CNI-[0-9a-f]{24}` \| `[0-9a-f]{12}` \| \(\d+ rule\(s\)\) belongs to/);
   });
 
   it('leaves nothing behind and never touches the host CNI dirs', async () => {

@@ -16,7 +16,15 @@ const PACKAGES = {
   'debian-archive-keyring': 'verifies the Debian suites that other CNI plugin and runtime versions come from',
   catatonit: "each node's init (PID 1 of its pid namespace), and the pause image of real runtimes",
   runc: 'the OCI runtime real containerd versions start sandboxes with',
+  podman: "the container backend's engine when no Docker engine runs (faultline starts it privately)",
+  debootstrap: "builds the container backend's node image (once per machine)",
 };
+
+/**
+ * dpkg leaves these paths alone: podman's package ships a conflist in /etc/cni/net.d, and the host's
+ * CNI config is not ours to change.
+ */
+const PATH_EXCLUDES = ['/etc/cni', '/etc/cni/*'].flatMap((p) => ['-o', `Dpkg::Options::=--path-exclude=${p}`]);
 
 function say(line) {
   process.stderr.write(`setup: ${line}\n`);
@@ -47,7 +55,7 @@ if (missing.length === 0) process.exit(0);
 const listing = missing.map((n) => `  ${n}: ${PACKAGES[n]}`).join('\n');
 if (process.getuid?.() !== 0) {
   say(`missing Debian packages:\n${listing}`);
-  say(`run as root: apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+  say(`run as root: apt-get update && apt-get install -y --no-install-recommends ${PATH_EXCLUDES.join(' ')} ${missing.join(' ')}`);
   say('(or set FAULTLINE_SKIP_SYSTEM_SETUP=1 to skip this check)');
   process.exit(3);
 }
@@ -60,7 +68,7 @@ if (!update.ok) {
   say('apt-get update failed');
   process.exit(3);
 }
-const install = await $({ env })`apt-get install -y -q --no-install-recommends ${missing}`.nothrow();
+const install = await $({ env })`apt-get install -y -q --no-install-recommends ${PATH_EXCLUDES} ${missing}`.nothrow();
 if (!install.ok) {
   process.stderr.write(install.stdout + install.stderr);
   say(`apt-get install ${missing.join(' ')} failed`);

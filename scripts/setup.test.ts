@@ -129,7 +129,8 @@ function stagedSetupSystem(): { root: string; script: string } {
 }
 
 describe('scripts/setup-system.mjs', () => {
-  const PKGS = ['iproute2', 'iptables', 'util-linux', 'containernetworking-plugins', 'debian-archive-keyring', 'catatonit', 'runc'];
+  const PKGS = ['iproute2', 'iptables', 'util-linux', 'containernetworking-plugins', 'debian-archive-keyring', 'catatonit', 'runc', 'podman', 'debootstrap'];
+  const EXCLUDE_ETC_CNI = '-o Dpkg::Options::=--path-exclude=/etc/cni -o Dpkg::Options::=--path-exclude=/etc/cni/*';
 
   function system(installed: string[]) {
     const dir = join(work, `sys${n++}`);
@@ -181,11 +182,19 @@ describe('scripts/setup-system.mjs', () => {
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([
       'DEBIAN_FRONTEND=noninteractive -q update',
-      'DEBIAN_FRONTEND=noninteractive install -y -q --no-install-recommends iptables containernetworking-plugins',
+      `DEBIAN_FRONTEND=noninteractive install -y -q --no-install-recommends ${EXCLUDE_ETC_CNI} iptables containernetworking-plugins`,
     ]);
     expect(r.stderr).toMatch(/installing Debian packages:\n\s+iptables: .*\n\s+containernetworking-plugins: /);
     expect(r.stderr).toMatch(/installed: iptables containernetworking-plugins/);
     expect(s.run().calls).toHaveLength(2); // second run: nothing more
+  });
+
+  it("as root: podman is installed without the conflist its package puts in the host's /etc/cni", (ctx) => {
+    ctx.skip(process.getuid?.() !== 0, 'needs root: the script installs only as root');
+    const r = system(PKGS.filter((p) => p !== 'podman' && p !== 'debootstrap')).run();
+    expect(r.code).toBe(0);
+    expect(r.calls[1]).toBe(`DEBIAN_FRONTEND=noninteractive install -y -q --no-install-recommends ${EXCLUDE_ETC_CNI} podman debootstrap`);
+    expect(r.stderr).toMatch(/podman: the container backend's engine/);
   });
 
   it('not root and something missing: exit 3 with the command to run', (ctx) => {
@@ -196,7 +205,7 @@ describe('scripts/setup-system.mjs', () => {
     const r = s.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/missing Debian packages:\n\s+iproute2: /);
-    expect(r.stderr).toMatch(/apt-get install -y --no-install-recommends iproute2/);
+    expect(r.stderr).toContain(`apt-get install -y --no-install-recommends ${EXCLUDE_ETC_CNI} iproute2`);
     expect(r.calls).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type ProcessIdentity, readBootId, readStartTime } from '../harness/util/procfs.ts';
-import type { LedgerEntry, LedgerFile, RunOwner } from '../harness/ledger/ledger.ts';
+import { gcRuns, type LedgerEntry, type LedgerFile, type RunOwner } from '../harness/ledger/ledger.ts';
 
 /** The host paths the safety rules protect, and the host's named netns. */
 export const HOST_CNI_DIRS = ['/var/lib/cni', '/etc/cni', '/opt/cni'] as const;
@@ -131,6 +131,10 @@ export async function useTempStateDir(): Promise<{ dir: string; restore: () => P
     restore: async () => {
       if (previous === undefined) delete process.env.FAULTLINE_STATE_DIR;
       else process.env.FAULTLINE_STATE_DIR = previous;
+      // A run a timed-out test abandoned is still registered here: reap it (its nodes, cgroups,
+      // containers) as gc would once this worker is gone, instead of leaving it to a later gc.
+      const { allReapers } = await import('../harness/backends/index.ts');
+      await gcRuns(allReapers(), { stateDir: dir, includeOwnRuns: true });
       await rm(dir, { recursive: true, force: true });
     },
   };

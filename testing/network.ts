@@ -71,3 +71,55 @@ export async function networkSkipReason(what: string, specs: readonly string[], 
 export function titled(title: string, skipReason: string | undefined): string {
   return skipReason ? `${title} [skipped: ${skipReason}]` : title;
 }
+
+/** Go-built components a test needs: plugin tags (go:vX.Y.Z) and Multus tags. */
+export interface GoBuildsNeeded {
+  plugins?: readonly string[];
+  multus?: readonly string[];
+}
+
+/** The needed builds not in the per-user caches yet. */
+async function unbuilt(needs: GoBuildsNeeded): Promise<string[]> {
+  const { componentsCacheDir } = await import('../harness/components/containerd.ts');
+  const missing: string[] = [];
+  for (const v of needs.plugins ?? []) {
+    const m = await readManifest(cniCacheDir(), `go-${v}`).catch(() => undefined);
+    if (!m || !(await manifestStillMatches(m))) missing.push(`plugins ${v}`);
+  }
+  for (const v of needs.multus ?? []) {
+    const ok = await readFile(join(componentsCacheDir(), 'multus', `go-${v}`, 'manifest.json'), 'utf8').then(() => true, () => false);
+    if (!ok) missing.push(`multus ${v}`);
+  }
+  return missing;
+}
+
+/**
+ * Why a test needing these builds from upstream source cannot run here, or undefined when it can:
+ * they are cached, or Go is installed and its module proxy answers. Says so on stderr.
+ */
+export async function goProxySkipReason(what: string, needs: GoBuildsNeeded): Promise<string | undefined> {
+  const missing = await unbuilt(needs);
+  if (!missing.length) return undefined;
+  const { goToolchain } = await import('../harness/components/go-build.ts');
+  let why: string | undefined;
+  try {
+    const tc = await goToolchain();
+    const url = tc.proxy.split(/[,|]/).find((p) => /^https?:\/\//.test(p));
+    if (url) {
+      const probeUrl = `${url.replace(/\/$/, '')}/github.com/containernetworking/plugins/@v/v1.5.1.info`;
+      try {
+        const r = await fetch(probeUrl, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+        if (!r.ok) why = `${probeUrl} answered HTTP ${r.status}`;
+      } catch (e) {
+        const err = e as Error & { cause?: Error };
+        why = `${probeUrl} is unreachable (${err.cause?.message ?? err.message})`;
+      }
+    }
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  if (!why) return undefined;
+  const reason = `needs ${missing.join(', ')} built from upstream source (not cached) and ${why}`;
+  process.stderr.write(`skipping ${what}: ${reason}\n`);
+  return reason;
+}

@@ -3,6 +3,9 @@
 import type { NodeSnapshot } from '../harness/model/snapshot.ts';
 import type { TimelineEntry } from '../harness/model/timeline.ts';
 import type { CellReport, RunReport } from '../harness/model/report.ts';
+import type { Evidence } from '../harness/model/verdict.ts';
+import { selectShard } from '../harness/runner/shard.ts';
+import { summarize } from '../harness/runner/run.ts';
 
 export const LEAKED_FILE = '/var/lib/cni/networks/k8s-pod-network/10.52.1.5';
 export const LEAKED_OWNER = '9c1e4b2f0d8a4c6e8f1a3b5c7d9e0f21a2b4c6d8e0f1a3b5c7d9e1f2a3b4c5d6';
@@ -334,4 +337,58 @@ export function findAll(el: XmlElement, name: string): XmlElement[] {
 /** The concatenated text content of an element. */
 export function textOf(el: XmlElement): string {
   return el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+}
+
+/**
+ * The shards a `--shard i/n` run of `report`'s cells would have written: each with its share of the
+ * cells (in plan order), its own run id and times, and the shard info every shard of the run shares.
+ */
+export function shardReports(report: RunReport, total: number, opts: { label?: string } = {}): RunReport[] {
+  return Array.from({ length: total }, (_, i) => {
+    const { cells, shard } = selectShard(report.cells, { index: i + 1, total }, opts);
+    return {
+      ...report,
+      runId: `${report.runId.slice(0, -2)}${String(i + 1).padStart(2, '0')}`,
+      startedAt: new Date(Date.parse(report.startedAt) + i * 1000).toISOString(),
+      cells,
+      summary: summarize(cells),
+      shard,
+    };
+  });
+}
+
+/**
+ * no-leaked-reservations' evidence for `n` leaked files on node-1, as the Harvester cell reports them
+ * after three power cuts.
+ */
+export function leakedFiles(n: number): Evidence[] {
+  return Array.from({ length: n }, (_, i) => {
+    const owner = `${(0x5f0c1a2b3c4d + i).toString(16)}${'e'.repeat(52)}`;
+    const file = `/var/lib/cni/networks/k8s-pod-network/10.52.0.${i + 2}`;
+    return { summary: `node-1: ${file} reserved by ${owner.slice(0, 12)}/eth0, which is not a live attachment`, node: 'node-1', file, owner, ifName: 'eth0', detail: 'not a live attachment' };
+  });
+}
+
+/**
+ * A synthetic run of 1000 cells: 100 unexpected failures with twelve leaked files each, 300 xfail with
+ * the same evidence, 600 passed; every cell with the timeline of a reboot.
+ */
+export function thousandCells(): RunReport {
+  const base = makeRunReport();
+  const template = base.cells[1]!;
+  const cells: CellReport[] = Array.from({ length: 1000 }, (_, i) => {
+    const outcome = i % 10 === 0 ? 'failed' : i % 10 < 4 ? 'xfail' : 'passed';
+    const failing = outcome !== 'passed';
+    return {
+      ...template,
+      id: `leak[i=${i}]`,
+      scenario: 'leak',
+      matrix: { i: String(i) },
+      outcome,
+      asExpected: outcome !== 'failed',
+      reason: failing ? 'no-leaked-reservations failed' : 'all 1 check(s) held',
+      assertions: [{ name: 'no-leaked-reservations', phase: 'end', status: failing ? 'fail' : 'pass', evidence: failing ? leakedFiles(12) : [{ summary: '4 reservation(s), all owned by live attachments' }] }],
+    };
+  });
+  return { ...base, cells, summary: summarize(cells) };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { faultline, processesOfRun, tempDir } from './cli.ts';
 import { type HostSnapshot, hostLeftovers, hostSnapshot, marksOfReport } from './host.ts';
 import type { CellReport, RunReport } from '../harness/model/report.ts';
+import { assertValidReport } from './report-schema.ts';
 
 export interface ScenarioRun {
   report: RunReport;
@@ -35,6 +36,8 @@ export function scenarioRun(args: string[]): ScenarioRun {
     run.exitCode = r.exitCode;
     run.output = r.all ?? '';
     run.report = JSON.parse(await readFile(path.join(out.dir, 'report.json'), 'utf8'));
+    // Every report a real run writes keeps the published interface.
+    assertValidReport(run.report, `report.json of faultline run ${args.join(' ')}`);
     run.cell = (matrix, scenario) => {
       const c = run.report.cells.find((x) => (!scenario || x.scenario === scenario) && Object.entries(matrix).every(([k, v]) => x.matrix[k] === v));
       if (!c) throw new Error(`no cell ${scenario ?? ''} ${JSON.stringify(matrix)} in ${run.report.cells.map((x) => x.id).join(', ')}`);

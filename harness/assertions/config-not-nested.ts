@@ -1,6 +1,6 @@
-// Multus's 00-multus.conf has exactly one level of `type: multus`, and its delegate is the master
-// config: the first file of /etc/cni/net.d in sorted order that is not 00-multus* (FACTS.md section 4;
-// multus-cni#1130, #1162: a thin plugin of v4.0.x took its own stale 00-multus.conf as the master
+// Multus's 00-multus.conf (or .conflist) has exactly one level of `type: multus`, and its delegate is the master
+// config: the first file of /etc/cni/net.d in sorted order that is not 00-multus*
+// (multus-cni#1130, #1162: a thin plugin of v4.0.x took its own stale 00-multus.conf as the master
 // after a restart and nested itself; fixed by PR #1142 in v4.1.0).
 import * as s from '../schema/dsl.ts';
 import { defineAssertion, fail, pass, unknown } from './registry.ts';
@@ -9,7 +9,8 @@ import type { Evidence } from '../model/verdict.ts';
 
 export const configNotNested = defineAssertion({
   name: 'config-not-nested',
-  description: '00-multus.conf nests type: multus exactly once and delegates to the first non-00-multus config file.',
+  description: '00-multus.conf (or .conflist) nests type: multus exactly once and delegates to the first non-00-multus config file.',
+  runsOn: 'any',
   params: s.object({ node: nodeParam }),
   evaluate(_ctx, snapshot, p) {
     const bad: Evidence[] = [];
@@ -24,7 +25,7 @@ export const configNotNested = defineAssertion({
       }
       const depth = m.multusDepth ?? 0;
       if (depth !== 1) {
-        bad.push({ summary: `${n.node}: ${m.file} nests type: multus ${depth} level(s) deep (expected exactly 1: Multus delegates to itself)`, ...base, multusDepth: depth });
+        bad.push({ summary: `${n.node}: ${m.file} nests type: multus ${depth} level(s) deep (expected exactly 1: Multus delegates to itself)`, ...base, multusDepth: depth, ...(m.text ? { content: m.text } : {}) });
         continue;
       }
       const master = m.expectedMaster;
@@ -39,7 +40,7 @@ export const configNotNested = defineAssertion({
       }
       good.push({ summary: `${n.node}: ${m.file} has one level of multus, delegating to ${name} (${master.file})`, ...base });
     }
-    if (!bad.length && !good.length) return unknown(`no node has /etc/cni/net.d/00-multus.conf${p.node ? ` (${p.node})` : ''}`);
+    if (!bad.length && !good.length) return unknown(`no node has /etc/cni/net.d/00-multus.conf or 00-multus.conflist${p.node ? ` (${p.node})` : ''}`);
     return bad.length ? fail(bad) : pass(good);
   },
 });

@@ -14,8 +14,10 @@ import { delSucceeds } from './del-succeeds.ts';
 import { noOrphanIptables } from './no-orphan-iptables.ts';
 import { cacheValid } from './cache-valid.ts';
 import { sandboxesReconciled } from './sandboxes-reconciled.ts';
+import { subnetAccounting } from './subnet-accounting.ts';
+import { podsReadyWithin } from './pods-ready-within.ts';
 
-export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid, reservationAccounting, reservationsWithinCapacity, noDuplicateAddresses, configNotNested, sandboxesReconciled];
+export const assertions: AssertionDef<any>[] = [noLeakedReservations, podsRunning, ipHeadroom, noOrphanDevices, staleStateClearedOnBoot, delSucceeds, noOrphanIptables, cacheValid, reservationAccounting, reservationsWithinCapacity, noDuplicateAddresses, configNotNested, sandboxesReconciled, subnetAccounting, podsReadyWithin];
 
 export function assertionSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(assertions.map((a) => [a.name, a.params]));

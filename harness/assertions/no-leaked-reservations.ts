@@ -9,6 +9,7 @@ import { lastOwnerText } from './owners.ts';
 export const noLeakedReservations = defineAssertion({
   name: 'no-leaked-reservations',
   description: 'Every host-local reservation belongs to a live attachment.',
+  runsOn: 'any',
   params: s.object({ node: nodeParam, network: s.opt(s.string({ description: 'Only this network (default: all).' })) }),
   evaluate(ctx, snapshot, p) {
     const evidence: Evidence[] = [];
@@ -20,9 +21,9 @@ export const noLeakedReservations = defineAssertion({
         total++;
         if (r.unreadable) {
           const last = lastOwnerText(ctx, n.node, r.ip, r.network);
-          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})${last.text}`, node: n.node, file: r.file, ...last.fields });
+          evidence.push({ summary: `${n.node}: ${r.file} is unreadable (${r.unreadable})${last.text}`, node: n.node, file: r.file, detail: `unreadable (${r.unreadable})`, ...last.fields });
         } else if (!live.has(`${r.containerId}/${r.ifName ?? ''}`) && !(r.ifName === undefined && [...live].some((k) => k.startsWith(`${r.containerId}/`)))) {
-          evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName });
+          evidence.push({ summary: `${n.node}: ${r.file} reserved by ${r.containerId!.slice(0, 12)}/${r.ifName ?? '?'}, which is not a live attachment`, node: n.node, file: r.file, owner: r.containerId, ifName: r.ifName, detail: 'not a live attachment' });
         }
       }
     }

@@ -23,6 +23,12 @@ export interface AssertionDef<P> {
   cheap?: boolean;
   /** Judge on the latest snapshot (and the timeline, via ctx). */
   evaluate(ctx: CellContext, snapshot: NodeSnapshot[], params: P): Promise<Judgement> | Judgement;
+  /**
+   * Where it can judge: `node` (default) needs faultline's node agents; `any` reads only snapshots,
+   * node files and the timeline (also real Kubernetes); `kube` needs the API (kind only). The loader
+   * refuses a check on cells where it cannot judge, with the reason.
+   */
+  runsOn?: 'node' | 'any' | 'kube';
 }
 
 export function defineAssertion<P>(def: AssertionDef<P>): AssertionDef<P> {

@@ -1,6 +1,6 @@
 // The accounting invariant: every host-local reservation belongs to a live attachment and every live
 // attachment's address is reserved for it, per node and network. Kube-OVN's form of this broke when
-// IP CRs outlived their pods (kubeovn/kube-ovn#4747, FACTS.md section 3): usingIPs counted addresses
+// IP CRs outlived their pods (kubeovn/kube-ovn#4747): usingIPs counted addresses
 // nobody used. Containers with an ADD or DEL under way (snapshot.inFlight) are not judged, so the
 // check holds mid-churn.
 import * as s from '../schema/dsl.ts';

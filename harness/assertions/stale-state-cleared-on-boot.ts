@@ -7,6 +7,7 @@ import type { Evidence } from '../model/verdict.ts';
 export const staleStateClearedOnBoot = defineAssertion({
   name: 'stale-state-cleared-on-boot',
   description: 'After the last boot, the directory is absent or holds only files newer than the boot.',
+  runsOn: 'any',
   params: s.object({
     path: s.opt(s.ref('node-path', { description: 'Directory on the node.' }), '/var/lib/cni/networks/k8s-pod-network'),
     node: s.opt(s.nodeRef('Only this node (default: every node that rebooted).')),

@@ -4,38 +4,36 @@ import { FaultlineError } from '../errors.ts';
 import type { RunReaper } from '../ledger/ledger.ts';
 import type { Backend } from './types.ts';
 import { LocalBackend } from './local/local-backend.ts';
+import { KindBackend } from './kind/kind-backend.ts';
+import { ContainerBackend } from './container/container-backend.ts';
 
 const FACTORIES: Record<string, () => Backend> = {
   local: () => new LocalBackend(),
+  container: () => new ContainerBackend(),
+  kind: () => new KindBackend(),
 };
 
-/** Backends DESIGN.md plans that this version does not have yet, with what to use meanwhile. */
-const PLANNED: Record<string, string> = {
-  container: 'the container backend is planned; use backend local',
-  kind: 'the kind backend is planned; use backend local',
-};
-
-/** Every backend name a scenario may write (the schema's enum): available and planned ones. */
-export const KNOWN_BACKENDS: readonly string[] = [...Object.keys(FACTORIES), ...Object.keys(PLANNED)];
+/** Every backend name a scenario may write (the schema's enum). */
+export const KNOWN_BACKENDS: readonly string[] = Object.keys(FACTORIES);
 
 export function availableBackends(): string[] {
   return Object.keys(FACTORIES);
 }
 
-/** Why a known backend cannot be used in this version, or undefined when it can. */
+/** Why no backend has that name, or undefined when one does. */
 export function unavailableReason(name: string): string | undefined {
   if (FACTORIES[name]) return undefined;
-  return PLANNED[name] ?? `no backend named '${name}' (available: ${availableBackends().join(', ')})`;
+  return `no backend named '${name}' (available: ${availableBackends().join(', ')})`;
 }
 
 const instances = new Map<string, Backend>();
 
-/** The backend of that name (one instance per process). Unknown or planned names are usage errors. */
+/** The backend of that name (one instance per process). Unknown names are usage errors. */
 export function getBackend(name: string): Backend {
   const existing = instances.get(name);
   if (existing) return existing;
   const make = FACTORIES[name];
-  if (!make) throw new FaultlineError('usage', `backend '${name}' is not available in this version of faultline: ${unavailableReason(name)}`);
+  if (!make) throw new FaultlineError('usage', `backend '${name}' is not available: ${unavailableReason(name)}`);
   const backend = make();
   instances.set(name, backend);
   return backend;

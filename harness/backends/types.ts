@@ -2,6 +2,9 @@
 // and checks (docs/ARCHITECTURE.md "Backends"). Nothing above this file knows which backend runs.
 import type { RunReaper } from '../ledger/ledger.ts';
 
+/** Where a node sees Multus's thin plugin binaries (NodeSpec.multusDir), on every backend. */
+export const NODE_MULTUS_DIR = '/opt/faultline/multus';
+
 export interface ExecOptions {
   stdin?: string | Uint8Array;
   env?: Record<string, string>;
@@ -38,6 +41,8 @@ export interface NodeSpec {
    * /opt/faultline/runtime; the node then also gets what runc needs (the host's cgroup tree).
    */
   runtimeDir?: string;
+  /** Directory holding Multus's thin plugin binaries, presented read-only at /opt/faultline/multus. */
+  multusDir?: string;
   /** Node's pod subnet, e.g. 10.52.1.0/28. */
   podSubnet: string;
 }
@@ -49,8 +54,10 @@ export interface ClusterSpec {
   /** The cell's own work dir; everything on disk lives below it. */
   workDir: string;
   nodes: NodeSpec[];
-  /** Extra networks shared by the run's nodes (issue 4: the external segment). */
+  /** Extra networks shared by the run's nodes (an external segment a macvlan network uses as its parent). */
   segments?: string[];
+  /** Long preparations (building a node image) say what they do here. */
+  onProgress?: (message: string) => void;
 }
 
 /** A long-running process inside a node (a container runtime, a CNI daemon); it dies with the node. */

@@ -1,11 +1,12 @@
-// A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs, the
-// runtime starting, then the kubelet reconciling (dead sandboxes stopped and removed, desired pods
-// started).
+// A node's boot after power-on: stage files (yip semantics), the CNI daemon writing its configs (and
+// Multus's thin entrypoint, when the stack has it, generating 00-multus.conf from them), the runtime
+// starting, then the kubelet reconciling (dead sandboxes stopped and removed, desired pods started).
 import type { ResolvedStack } from '../model/profile.ts';
 import type { Timeline } from '../model/timeline.ts';
 import type { NodeAgent } from '../agent/types.ts';
 import { planStages } from './yip-stages.ts';
 import { renderConflist } from '../cluster/render.ts';
+import { startMultus } from '../daemons/multus-daemon.ts';
 
 export async function bootNode(agent: NodeAgent, stack: ResolvedStack, timeline: Timeline): Promise<void> {
   const node = agent.node;
@@ -27,6 +28,12 @@ export async function bootNode(agent: NodeAgent, stack: ResolvedStack, timeline:
   for (const net of stack.profile.networks.filter((n) => !n.secondary)) {
     const list = renderConflist(net, node.spec.podSubnet, stack.conflistCniVersion);
     await node.writeFile(`/etc/cni/net.d/${net.file}`, JSON.stringify(list, null, 2) + '\n', 0o644);
+  }
+  // Multus's DaemonSet pod starts once the master config is there (it waits for one otherwise).
+  if (stack.multus) {
+    const t0 = Date.now();
+    const { start } = await startMultus(node, stack.multus.component, { cleanupConfigOnExit: stack.multus.cleanupConfigOnExit });
+    timeline.add({ kind: 'op', op: 'multus start', node: node.name, result: 'ok', durationMs: Date.now() - t0, detail: { version: stack.multus.component.version, args: start.args, wrote: start.file } });
   }
   // The runtime starts once the node's CNI config is there (containerd's CRI is network-ready then).
   await agent.runtime.start();

@@ -1,4 +1,4 @@
-// The only place that turns errors into exit codes and prints them (DESIGN.md exit codes).
+// The only place that turns errors into exit codes and prints them (docs/ARCHITECTURE.md "Errors and exit codes").
 import { parseArgs } from 'node:util';
 import { EXIT, FaultlineError, InvalidInputError, errorMessage, exitCodeFor, formatLocation, isSystemError } from '../errors.ts';
 import { releaseActiveRuns } from '../ledger/ledger.ts';

@@ -1,4 +1,4 @@
-// The exit code of `faultline run` tells CI what happened (DESIGN.md "CLI").
+// The exit code of `faultline run` tells CI what happened (docs/ARCHITECTURE.md "Errors and exit codes").
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -8,14 +8,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FaultlineError, errorMessage } from '../errors.ts';
 import { type ProcessIdentity, isSameProcessAlive, readBootId, readStartTime } from '../util/procfs.ts';
+import type { GoBuildRecord } from '../model/profile.ts';
 
-export type SourceKind = 'debian' | 'tarball' | 'dir' | 'system';
+export type SourceKind = 'debian' | 'tarball' | 'dir' | 'system' | 'go';
 
 export interface Manifest {
   schema: 1;
-  /** Upstream plugin version (the entry's name), e.g. 1.1.1. */
+  /** Upstream plugin version (the entry's name; go- + the module version for a go build), e.g. 1.1.1. */
   version: string;
-  /** debian:<pkg version>, tarball:<url>, dir:<path>, system:<path> (as in ResolvedPlugins). */
+  /** debian:<pkg version>, tarball:<url>, dir:<path>, system:<path>, go:<module>@<version> (as in ResolvedPlugins). */
   source: string;
   kind: SourceKind;
   /** Exact origin: Debian package version and suite and URL, tarball URL, or directory. */
@@ -27,6 +28,8 @@ export interface Manifest {
   sizes: Record<string, number>;
   mtimes?: Record<string, number>;
   installedAt: string;
+  /** A go build: module, h1 sum, Go version, flags. */
+  build?: GoBuildRecord;
 }
 
 export const MANIFEST = 'manifest.json';
@@ -221,9 +224,14 @@ export async function commitEntry(cache: string, temp: string, manifest: Manifes
   if (old) await rm(old, { recursive: true, force: true });
 }
 
-/** The entry name a manifest lives under: its version, or `system`. */
+/** The entry name a manifest lives under: its version, `go-<version>` for a go build, or `system`. */
 export function nameOf(m: Pick<Manifest, 'kind' | 'version'>): string {
-  return m.kind === 'system' ? 'system' : m.version;
+  return m.kind === 'system' ? 'system' : m.kind === 'go' ? goEntryName(m.version) : m.version;
+}
+
+/** Go builds live beside the release versions of the same number, never in their place. */
+export function goEntryName(moduleVersion: string): string {
+  return `go-${moduleVersion}`;
 }
 
 /**

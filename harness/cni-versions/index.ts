@@ -7,6 +7,8 @@
 //   resolvePlugins('system')       the host's /usr/lib/cni in place (hashes recorded, nothing copied)
 //   resolvePlugins('dir:/path')    a directory of binaries in place
 //   resolvePlugins('1.2.3', { source: 'dir', fromDir: '/path' })   a copy of /path cached as 1.2.3
+//   resolvePlugins('go:v1.5.1')    built from upstream source through the Go module proxy (cni-versions/go.ts)
+//   resolvePlugins('go:<commit>')  the same at a commit the proxy resolves
 //
 // A cached version resolves from its manifest plus a size check, without network or hashing.
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
@@ -22,6 +24,7 @@ import {
   commitEntry,
   describeBinaries,
   isEntryName,
+  nameOf,
   listEntries,
   makeTempDir,
   manifestStillMatches,
@@ -33,13 +36,14 @@ import {
 import { DEBIAN_PACKAGE, DEBIAN_RELEASES, MOVING_NAMES, PrivateApt, upstreamVersion } from './debian.ts';
 import { runTool } from './run.ts';
 import { fetchTarballPlugins, tarballUrl } from './tarball.ts';
+import { GO_PREFIX, goEntryFor, installFromGo } from './go.ts';
 
 export { cniCacheDir, listEntries, type Manifest } from './cache.ts';
 export { DEBIAN_RELEASES, MOVING_NAMES, debianMirror, upstreamVersion } from './debian.ts';
 export { DEFAULT_URL_TEMPLATE, tarballUrl } from './tarball.ts';
 
 export type SourceChoice = 'auto' | SourceKind;
-export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'debian', 'tarball', 'dir', 'system'];
+export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'debian', 'tarball', 'dir', 'system', 'go'];
 
 export interface ResolveOptions {
   signal?: AbortSignal | undefined;
@@ -56,6 +60,8 @@ export interface ResolveOptions {
   urlTemplate?: string | undefined;
   /** How long `sid` stays resolved to the version found last (default 24 h; `cni install` uses 0). */
   movingMaxAgeMs?: number | undefined;
+  /** For go: builds, the environment Go's settings come from (default process.env). */
+  goEnv?: NodeJS.ProcessEnv | undefined;
 }
 
 export const SYSTEM_CNI_DIR = '/usr/lib/cni';
@@ -70,6 +76,7 @@ export function knownVersions(): string[] {
     'system (the installed /usr/lib/cni)',
     'dir:/path (a directory of plugin binaries, used in place)',
     'X.Y.Z (any upstream release, from its release tarball)',
+    'go:vX.Y.Z or go:<commit> (built from upstream source through the Go module proxy)',
   ];
 }
 
@@ -80,7 +87,7 @@ function unknownVersion(spec: string, why: string): FaultlineError {
 const RELEASE_RE = /^v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)$/;
 
 function toResolved(m: Manifest): ResolvedPlugins {
-  return { version: m.version, source: m.source, dir: m.dir, sha256: { ...m.sha256 } };
+  return { version: m.version, source: m.source, dir: m.dir, sha256: { ...m.sha256 }, ...(m.build ? { build: m.build } : {}) };
 }
 
 /** Resolves a version string to a directory of plugin binaries, installing it first when needed. */
@@ -89,6 +96,10 @@ export async function resolvePlugins(spec: string, opts: ResolveOptions = {}): P
   const s = spec.trim();
   throwIfAborted(opts.signal);
   if (s.startsWith('dir:')) return resolveDirInPlace(s, opts);
+  if (s.startsWith(GO_PREFIX) || opts.source === 'go') {
+    if (opts.source && opts.source !== 'auto' && opts.source !== 'go') throw new FaultlineError('usage', `'${s}' is built from source; it cannot come from --source ${opts.source}`);
+    return resolveGo(cache, s.startsWith(GO_PREFIX) ? s : `${GO_PREFIX}${s}`, opts);
+  }
   if (s === 'system' || opts.source === 'system') {
     if (s !== 'system') throw new FaultlineError('usage', `--source system takes the version 'system', not '${s}'`);
     return resolveSystem(cache, opts);
@@ -143,6 +154,20 @@ async function resolveVersion(cache: string, version: string, opts: ResolveOptio
   });
 }
 
+/** go:<ref>: the cached build, or a build now (one per version at a time, across runs). */
+async function resolveGo(cache: string, spec: string, opts: ResolveOptions): Promise<ResolvedPlugins> {
+  const goOpts = { signal: opts.signal, onProgress: opts.onProgress, env: opts.goEnv };
+  const { name, version } = await goEntryFor(spec, goOpts);
+  const hit = await cachedEntry(cache, name, opts, 'go');
+  if (hit) return toResolved(hit);
+  return withLock(cache, name, opts.signal, async () => {
+    const again = await cachedEntry(cache, name, opts, 'go'); // built by another run while we waited
+    if (again) return toResolved(again);
+    await cleanStaleTemps(cache);
+    return install(cache, version, opts, (temp) => installFromGo(version, temp, goOpts));
+  });
+}
+
 /** Suites probed for versions outside DEBIAN_RELEASES: unstable first, then testing (which lags it). */
 const MOVING_SUITES = ['sid', 'testing'] as const;
 
@@ -177,13 +202,13 @@ async function debianHome(
   return undefined;
 }
 
-type Installer = (temp: string) => Promise<Pick<Manifest, 'kind' | 'source' | 'origin'>>;
+type Installer = (temp: string) => Promise<Pick<Manifest, 'kind' | 'source' | 'origin' | 'build'>>;
 
 /** Builds an entry in a temp dir, then commits it (manifest last, rename into place). */
 async function install(cache: string, version: string, opts: ResolveOptions, fill: Installer): Promise<ResolvedPlugins> {
   const temp = await makeTempDir(cache, version);
   try {
-    const { kind, source, origin } = await fill(temp);
+    const { kind, source, origin, build } = await fill(temp);
     throwIfAborted(opts.signal);
     const files = await pluginFiles(temp);
     if (!files.includes('host-local')) {
@@ -196,9 +221,10 @@ async function install(cache: string, version: string, opts: ResolveOptions, fil
       source,
       kind,
       origin,
-      dir: join(cache, version),
+      dir: join(cache, nameOf({ kind, version })),
       ...desc,
       installedAt: new Date().toISOString(),
+      ...(build ? { build } : {}),
     };
     throwIfAborted(opts.signal);
     await commitEntry(cache, temp, manifest);

@@ -5,7 +5,9 @@
 // per-user cache, with the sha256 of every binary and the libcni version from the package's
 // Built-Using / Static-Built-Using field. `containerd-dir:/path` takes a user's own build (bin/
 // containerd, containerd-shim-runc-v2, ctr). CRI's api.proto comes the same way from Debian's
-// golang-k8s-cri-api-dev.
+// golang-k8s-cri-api-dev. `containerd-go:v1.7.22` builds containerd from upstream source through the Go
+// module proxy (components/go-build.ts) with the flags of its `make release`; the libcni it was built
+// with is the version of github.com/containernetworking/cni its go.mod selects.
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -18,6 +20,7 @@ import { REPO_ROOT } from '../version.ts';
 import { PrivateApt, type AptProgress } from '../cni-versions/debian.ts';
 import { sha256File, withLock } from '../cni-versions/cache.ts';
 import type { ResolvedContainerd } from '../model/profile.ts';
+import { GO_REF, buildGoModule, cachedComponent, canonicalRef, goToolchain, resolveModuleVersion, writeManifest, type GoOptions } from './go-build.ts';
 
 export type { ResolvedContainerd };
 
@@ -37,7 +40,7 @@ export interface ContainerdRelease {
 const BINARIES = ['containerd', 'containerd-shim-runc-v2', 'ctr'] as const;
 export const RELEASES_DIR = path.join(REPO_ROOT, 'profiles', 'runtime', 'containerd');
 
-const releaseSchema = s.object({
+export const containerdReleaseSchema = s.object({
   name: s.req(s.string({ pattern: /^containerd-[0-9][0-9a-z.-]*$/, description: 'Must equal the file name without .yaml.' })),
   description: s.req(s.string({ minLength: 1 })),
   references: s.req(s.array(s.string({ minLength: 1 }), { minItems: 1 })),
@@ -61,7 +64,7 @@ export async function loadContainerdRelease(name: string, dir = RELEASES_DIR): P
   const file = path.join(dir, `${name}.yaml`);
   const doc = yaml.load(await readFile(file, 'utf8'));
   const problems: s.Problem[] = [];
-  const v = releaseSchema.validate(doc, [], problems);
+  const v = containerdReleaseSchema.validate(doc, [], problems);
   if (!v) throw new FaultlineError('invalid-input', `${file}: ${problems.map((p) => `${p.path.join('.') || '(top)'}: ${p.message}`).join('; ')}`);
   if (v.name !== name) throw new FaultlineError('invalid-input', `${file}: name '${v.name}' does not match the file name`);
   return { ...v, file };
@@ -140,8 +143,14 @@ export async function resolveCriProto(p: AptProgress = {}): Promise<{ file: stri
   });
 }
 
-/** A containerd by name (containerd-1.6, containerd-2.1) or a user's build (containerd-dir:/path). */
+/** A containerd by name (containerd-1.6, containerd-2.1), built from source (containerd-go:v1.7.22) or a user's build (containerd-dir:/path). */
 export async function resolveContainerd(name: string, p: AptProgress = {}): Promise<ResolvedContainerd> {
+  if (name.startsWith(CONTAINERD_GO)) {
+    containerdGoRef(name); // a malformed name fails before anything is fetched
+    const proto = await resolveCriProto(p);
+    const built = await resolveContainerdGo(name, p);
+    return { ...built, protoFile: proto.file, protoSource: proto.source };
+  }
   const proto = await resolveCriProto(p);
   if (name.startsWith('containerd-dir:')) {
     const dir = path.resolve(name.slice('containerd-dir:'.length));
@@ -192,6 +201,107 @@ export async function resolveContainerd(name: string, p: AptProgress = {}): Prom
     const done = await fromManifest();
     if (!done) throw new FaultlineError('internal', `${name} installed but its manifest cannot be read`);
     return done;
+  });
+}
+
+export const CONTAINERD_GO = 'containerd-go:';
+
+/** containerd's module: 1.x is github.com/containerd/containerd, 2.x github.com/containerd/containerd/v2. */
+export function containerdModule(version: string): string {
+  const major = Number(/^v(\d+)\./.exec(version)?.[1] ?? '1');
+  return major >= 2 ? `github.com/containerd/containerd/v${major}` : 'github.com/containerd/containerd';
+}
+
+/** The libcni model profile of the same generation as a libcni version (cni PR #1072 is in v1.2.0). */
+export function modelForLibcni(libcni: string): string | undefined {
+  const m = /^v?(\d+)\.(\d+)\./.exec(libcni);
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major !== 1) return undefined;
+  return minor <= 1 ? 'libcni-1.1' : minor === 2 ? 'libcni-1.2' : 'libcni-1.3';
+}
+
+interface ContainerdGoManifest {
+  schema: 1;
+  version: string;
+  libcni: string;
+  source: string;
+  sha256: Record<string, string>;
+  sizes: Record<string, number>;
+  build: NonNullable<ResolvedContainerd['build']>;
+  installedAt: string;
+}
+
+/** containerd-go:<tag or commit>: built with `make release`'s flags, cached per user as containerd/go-<version>. */
+/** The ref of a containerd-go: name (v1.7.22 for containerd-go:1.7.22); throws for a malformed one. */
+function containerdGoRef(name: string): string {
+  const ref = canonicalRef(name.slice(CONTAINERD_GO.length));
+  if (!GO_REF.test(ref)) throw new FaultlineError('invalid-input', `runtime '${name}': expected containerd-go:vX.Y.Z (a containerd tag), a pseudo-version or containerd-go:<commit>`);
+  return ref;
+}
+
+async function resolveContainerdGo(name: string, p: AptProgress & Pick<GoOptions, 'env'>): Promise<Omit<ResolvedContainerd, 'protoFile' | 'protoSource'>> {
+  const ref = containerdGoRef(name);
+  const goOpts: GoOptions = { signal: p.signal, onProgress: p.onProgress, env: p.env };
+  let version = ref;
+  if (!ref.startsWith('v')) {
+    version = await resolveModuleVersion(await goToolchain(goOpts), 'github.com/containerd/containerd', ref, goOpts);
+    p.onProgress?.(`go: github.com/containerd/containerd@${ref} is ${version}`);
+  }
+  const module = containerdModule(version);
+  const cache = path.join(componentsCacheDir(p.env), 'containerd');
+  const read = async (dir: string) => {
+    let m: ContainerdGoManifest;
+    try {
+      m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ContainerdGoManifest;
+    } catch {
+      return undefined;
+    }
+    for (const [b, size] of Object.entries(m.sizes ?? {})) {
+      const st = await stat(path.join(dir, 'bin', b)).catch(() => undefined);
+      if (!st?.isFile() || st.size !== size) return undefined;
+    }
+    return { name, version: m.version, libcni: m.libcni, source: m.source, dir, sha256: m.sha256, build: m.build, ...(modelForLibcni(m.libcni) ? { model: modelForLibcni(m.libcni)! } : {}) };
+  };
+  return cachedComponent({
+    cache,
+    name: `go-${version}`,
+    signal: p.signal,
+    onProgress: p.onProgress,
+    read,
+    build: async (temp) => {
+      const tc = await goToolchain(goOpts);
+      const bin = path.join(temp, 'bin');
+      await mkdir(bin);
+      // Makefile (make release, Linux): containerd and ctr with cgo, PIE, urfave_cli_no_docs; the shim
+      // static without cgo (SHIM_CGO_ENABLED=0); -s -w and the version package's -X flags.
+      const build = await buildGoModule(
+        tc,
+        {
+          ...goOpts,
+          module,
+          version,
+          label: 'containerd',
+          requirements: ['github.com/containernetworking/cni', 'github.com/containerd/go-cni'],
+          steps: async (mod) => {
+            const pkg = `${module}/version`;
+            const x = `-X ${pkg}.Version=${mod.version} -X ${pkg}.Revision=${mod.commit ?? mod.sum} -X ${pkg}.Package=${module}`;
+            const tags = ['urfave_cli_no_docs'];
+            return [
+              { packages: ['./cmd/containerd', './cmd/ctr'], cgo: true, buildmode: 'pie', tags, ldflags: `${x} -s -w` },
+              { packages: ['./cmd/containerd-shim-runc-v2'], cgo: false, tags, ldflags: `${x} -extldflags "-static" -s -w` },
+            ];
+          },
+        },
+        bin,
+      );
+      const d = await describe(bin);
+      const sizes: Record<string, number> = {};
+      for (const b of BINARIES) sizes[b] = (await stat(path.join(bin, b))).size;
+      const libcni = (build.requires['github.com/containernetworking/cni'] ?? 'unknown').replace(/^v/, '');
+      const manifest: ContainerdGoManifest = { schema: 1, version: d.version, libcni, source: `go:${build.module}@${build.version}`, sha256: d.sha256, sizes, build, installedAt: new Date().toISOString() };
+      await writeManifest(temp, manifest);
+    },
   });
 }
 

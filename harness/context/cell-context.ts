@@ -8,6 +8,7 @@ import type { NodeSnapshot } from '../model/snapshot.ts';
 import type { ResolvedStack } from '../model/profile.ts';
 import type { NodeAgent } from '../agent/types.ts';
 import type { ClusterNetworks } from '../cluster/network-store.ts';
+import type { KubeCellState } from './kube-context.ts';
 
 export interface CellContext {
   readonly scenario: Scenario;
@@ -39,6 +40,8 @@ export interface CellContext {
   checkInvariants(after: string, opts?: InvariantCheckOptions): Promise<boolean>;
   /** Print progress (console reporter). */
   progress(message: string): void;
+  /** On a backend of real Kubernetes (kind): the API and the cell's pods. Such a cell has no agents. */
+  readonly kube?: KubeCellState;
 }
 
 export interface InvariantCheckOptions {

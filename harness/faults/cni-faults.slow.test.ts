@@ -1,4 +1,4 @@
-// The issue-3 faults and checks against real plugins, through the real runner on real namespaces:
+// The CNI faults and checks against real plugins, through the real runner on real namespaces:
 // one small scenario per case, all cells of the file in one run (two at a time).
 import { registryEnv } from '../../testing/run-env.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

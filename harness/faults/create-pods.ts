@@ -3,11 +3,13 @@
 // started again); with `count`, that many more pods on each selected node, which from then on count
 // as desired (a reboot's reconcile starts them again). A failed ADD is an outcome, not a harness
 // error: the pod is left failed with the runtime's error, and checks such as pods-running judge it.
+// On kind the same step creates the pods through the API (bound to their node) and waits for Ready.
 import * as s from '../schema/dsl.ts';
-import { defineFault } from './registry.ts';
+import { defineFault, type KubeStepContext } from './registry.ts';
 import { podIndex, workloadPod } from '../agent/pods.ts';
 import type { PodSpec } from '../agent/types.ts';
 import type { Workload } from '../model/scenario.ts';
+import type { KubePodSpec } from '../kube/workload.ts';
 
 /** The most pods one create-pods step may start on a node (replicasPerNode's bound). */
 export const MAX_CREATE_COUNT = 250;
@@ -18,12 +20,13 @@ const unknownWorkload = (name: string, names: string[]) => `unknown workload '${
 
 export const createPods = defineFault({
   name: 'create-pods',
-  description: 'Start pods of a workload, `concurrency` at once: without `count` up to its desired count (deleted or failed pods start again); with `count`, that many more on each selected node, which then count as desired. A failed ADD leaves the pod failed with its error (pods-running judges it).',
+  description: 'Start pods of a workload, `concurrency` at once: without `count` up to its desired count (deleted or failed pods start again); with `count`, that many more on each selected node, which then count as desired. A failed ADD leaves the pod failed with its error (pods-running judges it). On kind, the pods are created through the API and waited for (readyTimeoutMs).',
   params: s.object({
     workload: s.req(s.string({ minLength: 1, description: 'The workload whose pods start (its capabilities, networks and role).' })),
     node: s.opt(s.nodeRef('Only on this node (default: every node of the workload).')),
     count: s.opt(s.integer({ min: 1, max: MAX_CREATE_COUNT, description: 'This many more pods on each selected node (default: start the pods the workload is missing).' })),
-    concurrency: s.opt(s.integer({ min: 1, max: MAX_CREATE_CONCURRENCY, description: 'How many pods are created at once (RunPodSandbox calls in flight).' }), 1),
+    concurrency: s.opt(s.integer({ min: 1, max: MAX_CREATE_CONCURRENCY, description: 'How many pods are created at once (RunPodSandbox calls in flight; on kind the API gets them all at once).' }), 1),
+    readyTimeoutMs: s.opt(s.integer({ min: 1000, max: 3_600_000, description: 'kind: how long the pods may take to be Ready (the pods not Ready by then are reported).' }), 300_000),
   }),
   validate(p, sc) {
     if (!sc.workloadNames.includes(p.workload)) return { path: ['workload'], message: unknownWorkload(p.workload, sc.workloadNames) };
@@ -77,7 +80,29 @@ export const createPods = defineFault({
     const shown = failures.slice(0, 5);
     return failures.length ? `${head}\n${shown.join('\n')}${failures.length > shown.length ? `\n... and ${failures.length - shown.length} more` : ''}` : head;
   },
+  kube: (ctx, p) => createKubePods(ctx, p),
 });
+
+/** On kind: the workload's missing pods, or `count` more per node, created through the API. */
+async function createKubePods(ctx: KubeStepContext, p: { workload: string; node?: string; count?: number; readyTimeoutMs?: number }): Promise<string> {
+  const wl = ctx.scenario.workload.find((w) => w.name === p.workload);
+  if (!wl) throw new Error(`create-pods: ${unknownWorkload(p.workload, ctx.scenario.workload.map((w) => w.name))}`);
+  const existing = new Set(ctx.kube.pods().map((x) => x.name));
+  const specs: KubePodSpec[] = [];
+  ctx.cluster.nodes.forEach((n, i) => {
+    if (p.node === undefined ? wl.nodes && !wl.nodes.includes(n.name) : n.name !== p.node) return;
+    const spec = (r: number): KubePodSpec => ({ name: workloadPod(wl, n.name, i + 1, r).name, node: n.name, kubeNode: ctx.kube.cluster.kubeNodeName(n.name), workload: wl.name, networks: wl.networks ?? [] });
+    if (p.count === undefined) {
+      for (let r = 0; r < (wl.replicasPerNode ?? 1); r++) if (!existing.has(spec(r).name)) specs.push(spec(r));
+      return;
+    }
+    let next = Math.max(-1, ...[...existing].map((x) => podIndex(x, wl.name, i + 1) ?? -1)) + 1;
+    for (let k = 0; k < p.count; k++) specs.push(spec(next++));
+  });
+  if (!specs.length) return `${p.workload}: every pod exists`;
+  const r = await ctx.kube.createPods(specs, p.readyTimeoutMs!);
+  return `created ${specs.length} pod(s) of ${p.workload}; ${r.ready} Ready after ${Math.round(r.durationMs)} ms${r.notReady.length ? `; not Ready: ${r.notReady.join('; ')}` : ''}`;
+}
 
 /**
  * The pods to start on one node: `count` new ones (added to the desired pods, named after the highest

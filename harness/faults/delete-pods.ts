@@ -57,4 +57,14 @@ export const deletePods = defineFault({
     const head = `deleted ${ok} of ${targets.length} pod(s)`;
     return failures.length ? `${head}; DEL failed for ${failures.length}:\n${failures.join('\n')}` : head;
   },
+  // Through the API: the pods go as kubelet deletes them (StopPodSandbox: the runtime's CNI DEL).
+  async kube(ctx, p) {
+    const targets = ctx.kube
+      .pods()
+      .filter((x) => (!p.node || x.node === p.node) && (p.all || p.pods?.includes(x.name) || (p.workload !== undefined && x.workload === p.workload)));
+    const missing = (p.pods ?? []).filter((name) => !targets.some((t) => t.name === name));
+    if (missing.length) throw new FaultlineError('invalid-input', `delete-pods: no pod named ${missing.join(', ')} on ${p.node ?? 'any node'} (pods: ${ctx.kube.pods().map((x) => x.name).join(', ') || 'none'})`);
+    const r = await ctx.kube.deletePods(targets.map((t) => t.name));
+    return `deleted ${r.deleted} of ${targets.length} pod(s) through the API${r.failed.length ? `; failed: ${r.failed.join('; ')}` : ''}`;
+  },
 });

@@ -13,8 +13,10 @@ import { deletePods } from './delete-pods.ts';
 import { killRuntime, restartRuntime } from './runtime-process.ts';
 import { createPods } from './create-pods.ts';
 import { deleteNetns } from './delete-netns.ts';
+import { restartDaemon } from './restart-daemon.ts';
+import { churnNatGateways, restartDaemonsetPod } from './kube-steps.ts';
 
-export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, createPods, deletePods, deleteNetns, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime];
+export const faults: FaultDef<any>[] = [hardReboot, wait, truncateFile, corruptFile, crashDuringAdd, gc, createPods, deletePods, deleteNetns, churn, removeNetwork, restoreNetwork, killRuntime, restartRuntime, restartDaemon, restartDaemonsetPod, churnNatGateways];
 
 export function faultSchemas(): Record<string, Schema<any>> {
   return Object.fromEntries(faults.map((f) => [f.name, f.params]));

@@ -256,7 +256,17 @@ function unescapeMountPath(s: string): string {
  * Removes every run whose owner process is dead: each reaper removes what the run left in its
  * backend (processes, containers...), then its dir goes. Never touches a live run.
  */
-export async function gcRuns(reapers: readonly RunReaper[], opts: { dryRun?: boolean; stateDir?: string } = {}): Promise<GcResult> {
+export interface GcOptions {
+  dryRun?: boolean;
+  stateDir?: string;
+  /**
+   * Reap this process's own runs too: for a test's teardown, where a run still registered here was
+   * abandoned (its test timed out) and the process is about to end without its cleanup.
+   */
+  includeOwnRuns?: boolean;
+}
+
+export async function gcRuns(reapers: readonly RunReaper[], opts: GcOptions = {}): Promise<GcResult> {
   const result: GcResult = { removed: [], skippedLive: [], reasons: {}, failed: [] };
   const runsDir = join(opts.stateDir ?? stateRoot(), 'runs');
   let names: string[];
@@ -279,7 +289,7 @@ export async function gcRuns(reapers: readonly RunReaper[], opts: { dryRun?: boo
       result.failed.push({ runId: name, error: `no readable ledger, left alone: ${errorMessage(e)}` });
       continue;
     }
-    const reason = liveReason(ledger);
+    const reason = opts.includeOwnRuns && ledger.owner.pid === process.pid ? undefined : liveReason(ledger);
     if (reason !== undefined) {
       result.skippedLive.push(name);
       result.reasons[name] = reason;

@@ -78,12 +78,58 @@ export interface RuntimeProfile {
   file: string;
 }
 
+/** What a build from upstream source through the Go module proxy was made of (components/go-build.ts). */
+export interface GoBuildRecord {
+  module: string;
+  /** The proxy's canonical version (a tag or a pseudo-version). */
+  version: string;
+  /** What the scenario asked for (a tag, or a commit the proxy resolved). */
+  requested: string;
+  /** go.sum's h1: hash of the module (its source), and of its go.mod. */
+  sum: string;
+  goModSum: string;
+  /** The version's commit and time, where the proxy's .info names them. */
+  commit?: string;
+  time?: string;
+  /** go env GOVERSION of the build, e.g. go1.26.8. */
+  go: string;
+  goos: string;
+  goarch: string;
+  proxy: string;
+  /** Each go build: its packages, CGO, ldflags, tags. */
+  steps: { packages: string[]; cgo: boolean; ldflags: string; tags: string[]; buildmode?: string; flags: string }[];
+  /** Selected versions of modules that decide behaviour (e.g. github.com/containernetworking/cni). */
+  requires: Record<string, string>;
+  sha256: Record<string, string>;
+  /** buildCacheWasEmpty: the build compiled everything, the standard library included (a cold build). */
+  timing: { downloadMs: number; depsMs: number; buildMs: number; totalMs: number; buildCacheWasEmpty?: boolean };
+  builtAt: string;
+}
+
 export interface ResolvedPlugins {
   version: string;
-  /** debian:<pkg version>, tarball:<url>, dir:<path>, system:<path> */
+  /** debian:<pkg version>, tarball:<url>, dir:<path>, system:<path>, go:<module>@<version> */
   source: string;
   dir: string;
   sha256: Record<string, string>;
+  /** For go: sources, what the build was made of. */
+  build?: GoBuildRecord;
+}
+
+/** Multus's thin plugin binaries (multus, thin_entrypoint, install_multus), ready to run on nodes. */
+export interface ResolvedMultus {
+  /** The version, e.g. v4.0.2 (a dir: build: what its thin_entrypoint says, or 'unknown'). */
+  version: string;
+  /** go:<module>@<version>, or dir:<path>. */
+  source: string;
+  /** Host dir holding the binaries. */
+  dir: string;
+  sha256: Record<string, string>;
+  /** The flags this release's thin_entrypoint accepts (from its -help), without dashes. */
+  thinFlags: string[];
+  /** The thin entrypoint's args in the release's own deployments/multus-daemonset.yml. */
+  daemonsetArgs: string[];
+  build?: GoBuildRecord;
 }
 
 /** A real containerd ready to run on nodes (components/containerd.ts resolves it). */
@@ -103,6 +149,8 @@ export interface ResolvedContainerd {
   protoSource: string;
   /** The libcni model runtime profile of the same generation, when known. */
   model?: string;
+  /** For containerd-go: builds, what the build was made of. */
+  build?: GoBuildRecord;
 }
 
 /** What runs pods on the nodes: faultline's libcni model with a runtime profile, or a real containerd. */
@@ -117,4 +165,6 @@ export interface ResolvedStack {
   /** cniVersion written into the conflists (profile's, or the scenario's override). */
   conflistCniVersion: string;
   delegation: Delegation;
+  /** Multus's thin plugin on every node (cluster.stack.multus), when the stack has it. */
+  multus?: { component: ResolvedMultus; cleanupConfigOnExit: boolean };
 }

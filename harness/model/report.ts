@@ -2,6 +2,7 @@
 // rename or remove them.
 import type { AssertionResult } from './verdict.ts';
 import type { TimelineEntry } from './timeline.ts';
+import type { GoBuildRecord } from './profile.ts';
 
 export type Outcome = 'passed' | 'failed' | 'xfail' | 'xpass' | 'error';
 
@@ -26,10 +27,27 @@ export interface CellReport {
   /** What the stack resolved to: profile, plugin version and binary hashes, runtime, substitutions. */
   stack: {
     profile: string;
-    cni: { version: string; source: string; dir: string; sha256: Record<string, string> };
+    /** `build`: for go: sources, the module version, its go.sum hash, the Go version and flags. */
+    cni: { version: string; source: string; dir: string; sha256: Record<string, string>; build?: GoBuildRecord };
     runtime: string;
     /** A real containerd: its version, the libcni it was built with, where it came from, its binaries. */
-    containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string };
+    containerd?: { version: string; libcni: string; source: string; sha256: Record<string, string>; criApi: string; build?: GoBuildRecord };
+    /** Multus's thin plugin on the nodes (cluster.stack.multus). */
+    multus?: { version: string; source: string; sha256: Record<string, string>; cleanupConfigOnExit: boolean; build?: GoBuildRecord };
+    /**
+     * A kind cell: the cluster, the engine, the node image, the kind and kubectl binaries (version,
+     * source, sha256), the stack's pinned files, and the measured times.
+     */
+    kind?: {
+      cluster?: string;
+      provider?: string;
+      engine?: string;
+      nodeImage?: string;
+      kind?: { path: string; version: string; source: string; sha256: string };
+      kubectl?: { path: string; version: string; source: string; sha256: string };
+      manifests: { name: string; url: string; sha256: string; type: string; images?: Record<string, string> }[];
+      timings: { clusterCreateMs?: number; cniReadyMs?: number; rebootToReadyMs: { node: string; nodeReadyMs: number; podsRunningMs: number }[] };
+    };
     substitutions: { plugin: string; standIn: string; why: string }[];
     conflistCniVersion: string;
     /**
@@ -55,17 +73,53 @@ export interface CellReport {
   artifacts: string[];
 }
 
+/** The machine a run ran on. */
+export interface HostInfo {
+  hostname: string;
+  kernel: string;
+  cores: number;
+}
+
 export interface RunReport {
   runId: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
   faultlineVersion: string;
-  host: { hostname: string; kernel: string; cores: number };
+  host: HostInfo;
   argv: string[];
   outDir: string;
   summary: Record<Outcome, number> & { total: number; asExpected: boolean };
   cells: CellReport[];
+  /** A shard of a run (`--shard i/n`): which one, and the partition of the whole run. */
+  shard?: ShardInfo;
+  /** A report merge-reports put together from the shards of one run. */
+  merged?: MergeInfo;
   /** Files the reporters wrote (filled in after onRunEnd; not part of report.json). */
   written?: string[];
+}
+
+/** What a shard's report says about the run it is part of; every shard of one run has the same plan. */
+export interface ShardInfo {
+  /** 1-based. */
+  index: number;
+  total: number;
+  /** The same for every shard of one run: a hash of the label, the shard count and the partition. */
+  runKey: string;
+  /** `--run-label`: what names the run in CI (e.g. the pipeline id), so shards of two runs never mix. */
+  label?: string;
+  /** How the cells were divided: by count, or by the durations of an earlier report (`--durations`). */
+  balance: 'count' | 'durations';
+  /** Every cell of the whole run in plan order, with the shard that runs it. */
+  plan: { id: string; shard: number }[];
+}
+
+/** Where a merged report came from. */
+export interface MergeInfo {
+  runKey: string;
+  label?: string;
+  /** The shards merged, by index. */
+  shards: { index: number; total: number; runId: string; file: string; startedAt: string; finishedAt: string; durationMs: number; host: HostInfo; cells: number }[];
+  /** Shards not given (only with --allow-missing); their cells are not in the report. */
+  missing?: { index: number; cells: string[] }[];
 }

@@ -127,11 +127,21 @@ export interface StackSelection {
   networks?: NetworkSpec[];
   stageFiles?: StageFileSpec[];
   substitutions?: SubstitutionSpec[];
+  /** Multus's thin plugin on every node: a version built from source, go:<ref>, or dir:/path. */
+  multus?: string;
+  /** Run the thin entrypoint with --cleanup-config-on-exit (v4.1.0+: SIGTERM removes its config). */
+  multusCleanupOnExit?: boolean;
 }
 
 /** What the node agent (kubelet) does; a string holds a ${dimension} placeholder ("true" or "false"). */
 export interface AgentSelection {
   reconcileAfterBoot?: boolean | string;
+}
+
+/** What only the kind backend takes (refused elsewhere); strings may hold ${dimension} placeholders. */
+export interface KindClusterDoc {
+  /** kind node image (decides containerd and libcni), e.g. ${nodeImage}. */
+  nodeImage?: string;
 }
 
 export interface ClusterDoc {
@@ -141,6 +151,7 @@ export interface ClusterDoc {
   nodeMask: number;
   stack: StackSelection;
   agent?: AgentSelection;
+  kind?: KindClusterDoc;
 }
 
 export interface ScenarioDoc {
@@ -191,6 +202,8 @@ export interface ValidationContext {
   workloads?: Workload[];
   /** Addresses host-local can hand out per node, by default network, where the profiles tell. */
   hostLocalCapacity?: Record<string, number>;
+  /** The scenario's stack fields (placeholders unfilled). */
+  stack?: StackSelection;
 }
 
 /** A validation message at a path inside the parameters (e.g. ['concurrency']). */

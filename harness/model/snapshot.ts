@@ -74,7 +74,7 @@ export interface NodeSnapshot {
   sandboxes?: SandboxInfo[];
   /** Container ids with an ADD or DEL under way when the snapshot was taken (mid-churn). */
   inFlight?: string[];
-  /** /etc/cni/net.d/00-multus.conf as found (see observe/multus-config.ts). */
+  /** /etc/cni/net.d/00-multus.conf or .conflist as found (see observe/multus-config.ts). */
   multusConfig?: MultusConfigObservation;
   extra?: Record<string, unknown>;
 }
@@ -84,6 +84,8 @@ export interface MultusConfigObservation {
   /** Config files of /etc/cni/net.d in sorted order. */
   files: string[];
   present: boolean;
+  /** The file's text (the first 16 KiB), the evidence itself. */
+  text?: string;
   /** Why the file could not be judged (unreadable, not JSON). */
   error?: string;
   /** Levels of `type: multus` from the top (1 is correct; 2+ is multus delegating to itself). */

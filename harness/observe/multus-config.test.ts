@@ -44,6 +44,12 @@ describe('multus-config observation', () => {
     expect(m.files).toEqual(['00-multus.conf', '10-canal.conflist']);
   });
 
+  it('reads 00-multus.conflist when there is no .conf, unwrapping the multus plugin at each level', async () => {
+    const m = await observeMultusConfig(nodeWithNetD(path.join(FIXTURES, 'nested-conflist')));
+    expect(m).toMatchObject({ file: '/etc/cni/net.d/00-multus.conflist', present: true, multusDepth: 2, delegate: { name: 'lab-net', types: ['bridge', 'portmap'] }, expectedMaster: { file: '10-lab.conflist', name: 'lab-net' } });
+    expect(m.text).toContain('"name": "multus-cni-network"');
+  });
+
   it('sees one level delegating to the master in the correct file', async () => {
     const m = await observeMultusConfig(nodeWithNetD(path.join(FIXTURES, 'correct')));
     expect(m).toMatchObject({ present: true, multusDepth: 1, delegate: { name: 'k8s-pod-network' } });
@@ -65,6 +71,22 @@ describe('config-not-nested', () => {
     expect(j.evidence).toHaveLength(1);
     expect(j.evidence[0]).toMatchObject({ node: 'node-1', file: '/etc/cni/net.d/00-multus.conf', multusDepth: 2 });
     expect(j.evidence[0]!.summary).toContain('nests type: multus 2 level(s) deep');
+    expect(String(j.evidence[0]!.content)).toContain('"type": "multus"');
+  });
+
+  it('fails on a nested 00-multus.conflist and passes once it has one level', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'faultline-netd-'));
+    scratch.push(dir);
+    await cp(path.join(FIXTURES, 'nested-conflist'), dir, { recursive: true });
+    const nested = await judge({ 'node-1': dir });
+    expect(nested.status).toBe('fail');
+    expect(nested.evidence[0]).toMatchObject({ file: '/etc/cni/net.d/00-multus.conflist', multusDepth: 2 });
+    const doc = JSON.parse(await readFile(path.join(dir, '00-multus.conflist'), 'utf8'));
+    doc.plugins[0].delegates = doc.plugins[0].delegates[0].plugins[0].delegates;
+    await writeFile(path.join(dir, '00-multus.conflist'), JSON.stringify(doc));
+    const flat = await judge({ 'node-1': dir });
+    expect(flat.status).toBe('pass');
+    expect(flat.evidence[0]!.summary).toContain('delegating to lab-net (10-lab.conflist)');
   });
 
   it('passes on the correct file', async () => {

@@ -1,22 +1,26 @@
-// Multus's generated config, /etc/cni/net.d/00-multus.conf, as found on a node: how many levels of
+// Multus's generated config, /etc/cni/net.d/00-multus.conf (00-multus.conflist when the master config's
+// cniVersion is 1.0.0), as found on a node: how many levels of
 // `type: multus` it nests, what its innermost delegate is, and which file Multus should have taken as
 // its master (the first config file in sorted order that is not 00-multus*). A thin plugin of v4.0.x
 // took the first file of the sorted directory, which after a restart was its own 00-multus.conf, and
-// so delegated to itself (FACTS.md section 4; multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
+// so delegated to itself (multus-cni#1130, #1162; fixed by PR #1142 in v4.1.0).
 import type { Node } from '../backends/types.ts';
 import type { MultusConfigObservation } from '../model/snapshot.ts';
 
 export const NET_D = '/etc/cni/net.d';
 export const MULTUS_CONF = '00-multus.conf';
+const MULTUS_FILES = [MULTUS_CONF, '00-multus.conflist'];
 const CONFIG_FILE = /\.(conf|conflist|json)$/;
+/** How much of the file an observation keeps as evidence. */
+const TEXT_LIMIT = 16 * 1024;
 
-/** Reads the node's net.d and judges its 00-multus.conf (absent: present false). */
+/** Reads the node's net.d and judges its 00-multus.conf or .conflist (absent: present false). */
 export async function observeMultusConfig(node: Node, dir = NET_D): Promise<MultusConfigObservation> {
   const files = (await node.list(dir)).filter((f) => CONFIG_FILE.test(f)).sort(byteOrder);
-  const file = `${dir}/${MULTUS_CONF}`;
-  if (!files.includes(MULTUS_CONF)) return { file, files, present: false };
-  const read = async (name: string) => (await node.readFile(`${dir}/${name}`)).toString('utf8');
-  return analyseMultusConfig(file, files, read);
+  const name = files.find((f) => MULTUS_FILES.includes(f));
+  if (!name) return { file: `${dir}/${MULTUS_CONF}`, files, present: false };
+  const read = async (n: string) => (await node.readFile(`${dir}/${n}`)).toString('utf8');
+  return analyseMultusConfig(`${dir}/${name}`, files, read);
 }
 
 /** The analysis on file contents (`read` gets a file name of `files`). */
@@ -35,19 +39,20 @@ export async function analyseMultusConfig(file: string, files: readonly string[]
   let doc: unknown;
   try {
     const text = await read(file.split('/').pop()!);
+    out.text = text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}\n... (${text.length} bytes in all)` : text;
     if (!text.trim()) throw new Error('the file is empty');
     doc = JSON.parse(text);
   } catch (e) {
     out.error = `cannot parse ${file}: ${(e as Error).message}`;
     return out;
   }
-  // Walk down the first delegate while it is multus again.
+  // Walk down the first delegate while it is multus again (in a .conflist, its first plugin).
   let depth = 0;
-  let cur: unknown = doc;
+  let cur: unknown = multusLevel(doc);
   while (isMultus(cur)) {
     depth++;
     const delegates = (cur as { delegates?: unknown }).delegates;
-    cur = Array.isArray(delegates) ? delegates[0] : undefined;
+    cur = multusLevel(Array.isArray(delegates) ? delegates[0] : undefined);
     if (depth > 64) break;
   }
   out.multusDepth = depth;
@@ -57,6 +62,12 @@ export async function analyseMultusConfig(file: string, files: readonly string[]
     out.delegate = { ...(typeof d.name === 'string' ? { name: d.name } : {}), types };
   }
   return out;
+}
+
+/** A conflist whose first plugin is multus stands for that plugin; anything else for itself. */
+function multusLevel(v: unknown): unknown {
+  const plugins = (v as { plugins?: unknown } | undefined)?.plugins;
+  return Array.isArray(plugins) && isMultus(plugins[0]) ? plugins[0] : v;
 }
 
 function isMultus(v: unknown): boolean {

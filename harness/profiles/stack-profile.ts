@@ -26,7 +26,8 @@ export const stackProfileSchema = s.object({
 export async function listStackProfiles(root = PROFILES_ROOT): Promise<string[]> {
   const out: string[] = [];
   for (const dir of await readdir(root, { withFileTypes: true })) {
-    if (!dir.isDirectory() || dir.name === 'runtime') continue;
+    // runtime/: runtime profiles; kind/: kind stacks (kube/stack.ts), for the kind backend.
+    if (!dir.isDirectory() || dir.name === 'runtime' || dir.name === 'kind') continue;
     for (const f of await readdir(path.join(root, dir.name))) {
       if (f.endsWith('.yaml')) out.push(`${dir.name}/${f.slice(0, -5)}`);
     }

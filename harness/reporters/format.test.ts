@@ -70,3 +70,22 @@ describe('headline', () => {
     expect(headline(report)).toBe('All 1 cell as expected (1 expected error).');
   });
 });
+
+describe('evidenceRow', () => {
+  it('puts node, thing, owner and detail in their columns, without saying them twice', async () => {
+    const { evidenceRow, evidenceTable } = await import('./format.ts');
+    const id = 'ab'.repeat(32);
+    expect(evidenceRow({ summary: 'node-1: /var/lib/cni/networks/n/10.0.0.2 predates the boot by 3.1 s', node: 'node-1', file: '/var/lib/cni/networks/n/10.0.0.2' }).cells)
+      .toEqual({ node: 'node-1', 'file or device': '/var/lib/cni/networks/n/10.0.0.2', owner: '', detail: 'predates the boot by 3.1 s' });
+    const chain = evidenceRow({ summary: `node-2: nat chain CNI-1 (2 rule(s)) belongs to ${id.slice(0, 12)}, which is not a live attachment`, node: 'node-2', table: 'nat', chain: 'CNI-1', owner: id });
+    expect(chain.cells).toEqual({ node: 'node-2', 'file or device': 'nat chain CNI-1', owner: id.slice(0, 12), detail: `(2 rule(s)) belongs to ${id.slice(0, 12)}, which is not a live attachment` });
+    expect(chain.ownerFull).toBe(id);
+    // The item's own detail wins; values it does not say are added, values over lines kept apart.
+    const row = evidenceRow({ summary: 'node-1/net: x', node: 'node-1', detail: 'gone', state: 'empty', stderr: 'a\nb' });
+    expect(row.cells.detail).toBe('gone; state: empty');
+    expect(row.blocks).toEqual([['stderr', 'a\nb']]);
+    expect(evidenceRow({ summary: 'node-1/k8s: 3 reservation(s)', node: 'node-1', network: 'k8s' }).cells.detail).toBe('3 reservation(s); network: k8s');
+    expect(evidenceTable([{ summary: 'no DEL ran' }]).columns).toEqual(['detail']);
+    expect(evidenceTable([{ summary: 'x', node: 'n' }, { summary: 'y', link: 'veth1' }]).columns).toEqual(['node', 'file or device', 'detail']);
+  });
+});

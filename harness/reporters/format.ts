@@ -162,7 +162,12 @@ export function runtimeText(cell: CellReport): string {
   const s = cell.stack;
   if (!s) return '';
   if (!s.containerd) return `${s.runtime} (faultline's libcni model)`;
-  return `${s.runtime}: containerd ${s.containerd.version}, libcni ${s.containerd.libcni} (${s.containerd.source})`;
+  return `${s.runtime}: containerd ${s.containerd.version}, libcni ${s.containerd.libcni} (${s.containerd.source}${buildText(s.containerd.build)})`;
+}
+
+/** A source build's identity, appended to its source: ", h1:..., go1.26.8". */
+function buildText(b: { sum: string; go: string } | undefined): string {
+  return b ? `, ${b.sum}, ${b.go}` : '';
 }
 
 /** The runtime in a table cell: "containerd 1.6.20~ds1 (libcni 1.1.2)" or "libcni-1.1 (model)". */
@@ -179,8 +184,9 @@ export function stackFacts(cell: CellReport): [string, string][] {
   const origin = s.origin?.kind === 'inline' ? ` (written in ${s.origin.file})` : s.origin?.kind === 'file' ? ` (${s.origin.file})` : '';
   const out: [string, string][] = [['profile', `${s.profile}${origin}${s.origin?.inline.length && s.origin.kind !== 'inline' ? `, ${s.origin.inline.join(', ')} written inline` : ''}`]];
   for (const n of s.networks ?? []) out.push(['network', `${n.file}: ${n.name}${n.secondary ? ' (secondary)' : ''}, plugins ${n.plugins.join(' → ')}`]);
-  if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source})` : ''}`]);
+  if (s.cni) out.push(['plugins', `${s.cni.version}${s.cni.source ? ` (${s.cni.source}${buildText(s.cni.build)})` : ''}`]);
   out.push(['runtime', runtimeText(cell)]);
+  if (s.multus) out.push(['multus', `${s.multus.version} (${s.multus.source}${buildText(s.multus.build)})${s.multus.cleanupConfigOnExit ? ', --cleanup-config-on-exit' : ''}`]);
   if (s.conflistCniVersion) out.push(['conflist cniVersion', s.conflistCniVersion]);
   for (const sub of s.substitutions ?? []) out.push(['substitution', `${sub.plugin} → ${sub.standIn}: ${sub.why}`]);
   return out;
@@ -213,4 +219,95 @@ export function failedSteps(cell: CellReport, maxOps = 10): string[] {
   }
   if (moreOps) out.push(`... and ${moreOps} more failed operation(s) (see report.json)`);
   return out;
+}
+
+/** The columns of an evidence table, in order; a table shows those some row fills. */
+export const EVIDENCE_COLUMNS = ['node', 'file or device', 'owner', 'detail'] as const;
+export type EvidenceColumn = (typeof EVIDENCE_COLUMNS)[number];
+
+/** One evidence item as a table row; values spanning lines are kept apart (`blocks`). */
+export interface EvidenceRow {
+  cells: Record<EvidenceColumn, string>;
+  /** The owner in full where the cell shows it shortened (a 64-hex container id). */
+  ownerFull?: string;
+  /** Multi-line values (plugin stderr, file content) by key, shown below the table. */
+  blocks: [string, string][];
+}
+
+// Keys that fill the node, object and owner columns, so the detail does not repeat them.
+const COLUMN_KEYS = new Set(['summary', 'detail', 'node', 'file', 'link', 'table', 'chain', 'pod', 'owner', 'containerId', 'ifName']);
+
+const shortId = (id: string) => (/^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id);
+
+/**
+ * An evidence item as a row: node; the file, link, iptables chain or pod it names; the owner
+ * (container id, shortened, with its ifname); and the detail: the item's own `detail`, else its
+ * summary without the node and thing it starts with, plus any other single-line value it does not
+ * already say.
+ */
+export function evidenceRow(e: Evidence): EvidenceRow {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const node = str(e.node) ?? '';
+  const chain = str(e.chain) ? `${str(e.table) ? `${e.table} ` : ''}chain ${e.chain}` : undefined;
+  const object = str(e.file) ?? str(e.link) ?? chain ?? (str(e.pod) ? `pod ${e.pod}` : '');
+  const ownerId = str(e.owner) ?? str(e.containerId);
+  const owner = ownerId ? `${shortId(ownerId)}${str(e.ifName) ? `/${e.ifName}` : ''}` : '';
+  let detail = str(e.detail) ?? String(e.summary ?? '');
+  if (!str(e.detail)) {
+    if (node && detail.startsWith(node)) detail = detail.replace(/^[^:\s]*:\s*/, '');
+    if (object && detail.startsWith(object)) detail = detail.slice(object.length).replace(/^[\s:,]+/, '');
+  }
+  const blocks: [string, string][] = [];
+  const extras: string[] = [];
+  for (const [key, value] of evidenceDetails(e)) {
+    if (COLUMN_KEYS.has(key)) continue;
+    if (value.includes('\n')) blocks.push([key, value]);
+    else if (!detail.includes(value)) extras.push(`${key}: ${value}`);
+  }
+  if (e.pod && object !== `pod ${e.pod}` && !detail.includes(String(e.pod))) extras.unshift(`pod: ${e.pod}`);
+  const cells = { node, 'file or device': object, owner, detail: [detail, ...extras].filter(Boolean).join('; ') };
+  return { cells, ...(ownerId && owner !== ownerId ? { ownerFull: ownerId } : {}), blocks };
+}
+
+/** Rows of a list of evidence and the columns they fill (detail always). */
+export function evidenceTable(items: readonly Evidence[]): { columns: EvidenceColumn[]; rows: EvidenceRow[] } {
+  const rows = items.map(evidenceRow);
+  const columns = EVIDENCE_COLUMNS.filter((c) => c === 'detail' || rows.some((r) => r.cells[c] !== ''));
+  return { columns, rows };
+}
+
+/** Evidence as a plain-text table with padded columns (for test failure messages and logs). */
+export function evidenceTextTable(items: readonly Evidence[], max = 20, indent = '  '): string[] {
+  const { columns, rows } = evidenceTable(items.slice(0, max));
+  const text = (v: string) => visible(v, { singleLine: true });
+  const lines: string[] = [];
+  if (columns.length === 1) lines.push(...rows.map((r) => `${indent}- ${text(r.cells.detail)}`));
+  else {
+    const widths = columns.map((c) => (c === 'detail' ? 0 : Math.max(c.length, ...rows.map((r) => text(r.cells[c]).length))));
+    const line = (vals: string[]) => `${indent}${vals.map((v, i) => (i < vals.length - 1 ? v.padEnd(widths[i]!) : v)).join('  ')}`.trimEnd();
+    lines.push(line([...columns]), ...rows.map((r) => line(columns.map((c) => text(r.cells[c])))));
+  }
+  rows.forEach((r, i) => {
+    for (const [key, value] of r.blocks) lines.push(`${indent}${key} of row ${i + 1}:`, ...visible(value).split('\n').map((l) => `${indent}  ${l}`));
+  });
+  if (items.length > max) lines.push(`${indent}... and ${items.length - max} more (see report.json)`);
+  return lines;
+}
+
+/**
+ * A cell in plain text for a test failure message: outcome and reason, what was expected, the error,
+ * failed steps, and the failing and unknown assertions with their evidence tables.
+ */
+export function cellText(cell: CellReport, maxEvidence = 20): string {
+  const e = cell.expected;
+  const expected = e ? `${e.outcome}${e.outcome === 'fail' && e.failing?.length ? ` (${e.failing.join(', ')})` : ''}${e.outcome === 'error' && e.error ? ` (${e.error.source} error matching /${e.error.match}/)` : ''}${e.reason ? `: ${e.reason}` : ''}` : 'unknown';
+  const lines = [cell.outcome === 'xpass' ? xpassMessage(cell) : `${outcomeLabel(cell.outcome)}: ${visible(cell.reason, { singleLine: true })}`, `expected: ${expected}`];
+  if (cell.error) lines.push(`error (${cell.error.code}${cell.error.source ? `, ${cell.error.source}` : ''}): ${visible(cell.error.message, { singleLine: true })}`);
+  for (const s of failedSteps(cell)) lines.push(`failed: ${visible(s, { singleLine: true })}`);
+  if (cell.outcome === 'xpass') for (const f of expectedFailures(cell)) lines.push(`expected to fail: ${f.name}, was: ${f.status}`);
+  for (const a of reportedAssertions(cell)) {
+    const n = a.evidence?.length ?? 0;
+    lines.push('', `${a.status.toUpperCase()} ${a.name} (${a.phase === 'during' ? 'invariant' : 'end'})${n > 1 ? `, ${n} items` : ''}`, ...evidenceTextTable(a.evidence ?? [], maxEvidence));
+  }
+  return lines.join('\n');
 }

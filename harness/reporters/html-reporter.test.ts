@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HtmlReporter, escapeHtml, renderHtml, timelineSvg } from './html-reporter.ts';
-import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, makeRunReport } from '../../testing/reports.ts';
+import { LEAKED_FILE, LIBCNI_ERROR, ORPHAN_VETH, YIP_WARNING, leakedFiles, makeRunReport } from '../../testing/reports.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -72,7 +72,7 @@ describe('HtmlReporter', () => {
     expect(xfail).toContain(escapeHtml(YIP_WARNING));
     expect(xfail).toContain('calico → bridge: ');
     const failed = cellHtml(html, 4);
-    expect(failed).toContain(`<code>${escapeHtml(LIBCNI_ERROR)}</code>`);
+    expect(failed).toContain(`<td>DEL of web-1-0 failed; error: ${escapeHtml(LIBCNI_ERROR)}</td>`);
     expect(failed).toContain(`<code>${ORPHAN_VETH}</code>`);
     expect(failed).toContain('<span class="status s-unknown">UNKNOWN</span>');
     expect(cellHtml(html, 5)).toContain('creating namespaces for node-2: unshare: operation not permitted');
@@ -85,5 +85,30 @@ describe('HtmlReporter', () => {
     expect(html).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     expect(html).toContain('\\x1b[2Jcleared');
     expect(escapeHtml('<a href="x">&\'\r')).toBe('&#60;a href=&#34;x&#34;&#62;&#38;&#39;\\r');
+  });
+
+  it("reads the Harvester cell's twelve leaked files as one table: node, file, owner, detail", () => {
+    const report = makeRunReport();
+    report.cells[1]!.assertions[0]!.evidence = leakedFiles(12);
+    const xfail = cellHtml(renderHtml(report), 2);
+    const tables = xfail.match(/<table class="evidence">.*?<\/table>/g) ?? [];
+    expect(tables).toHaveLength(1);
+    expect(tables[0]).toContain('<thead><tr><th>node</th><th>file or device</th><th>owner</th><th>detail</th></tr></thead>');
+    expect(tables[0]!.match(/<tr>/g)).toHaveLength(13);
+    expect(tables[0]).toContain(`<tr><td>node-1</td><td><code>/var/lib/cni/networks/k8s-pod-network/10.52.0.2</code></td><td><code title="5f0c1a2b3c4d${'e'.repeat(52)}">5f0c1a2b3c4d/eth0</code></td><td>not a live attachment</td></tr>`);
+    expect(xfail).toContain('<span class="phase">end, 12 items</span>');
+  });
+
+  it('filters cells by outcome: one checkbox per outcome present, hiding its rows and sections', () => {
+    const html = renderHtml(makeRunReport());
+    for (const o of ['passed', 'failed', 'xfail', 'xpass', 'error']) {
+      expect(html).toContain(`<label><input type="checkbox" id="show-${o}" checked> <span class="badge o-${o}">${o.toUpperCase()}</span> 1</label>`);
+      expect(html).toContain(`body:has(#show-${o}:not(:checked)) .o-${o}:is(tr.cell-row,section.cell){display:none}`);
+      expect(html).toContain(`<tr class="cell-row o-${o}">`);
+      expect(html).toContain(`<section class="cell o-${o}"`);
+    }
+    const one = makeRunReport();
+    one.cells = one.cells.filter((c) => c.outcome === 'passed');
+    expect(renderHtml(one)).not.toContain('class="filter"');
   });
 });

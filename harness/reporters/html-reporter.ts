@@ -7,7 +7,7 @@ import { replayObservations, stepNumber } from '../model/timeline.ts';
 import type { CellReport, RunReport } from '../model/report.ts';
 import type { Reporter } from './types.ts';
 import {
-  evidenceDetails, expectedFailures, failedSteps, formatDuration, formatMatrix, headline, isAsExpected, outcomeLabel,
+  OUTCOMES, evidenceTable, expectedFailures, failedSteps, formatDuration, formatMatrix, headline, isAsExpected, outcomeLabel,
   runAsExpected, stackFacts, visible,
 } from './format.ts';
 import { resolveOutDir, writeReportFile } from './write-file.ts';
@@ -176,18 +176,30 @@ function codeValue(value: string): string {
   return value.includes('\n') ? `<pre>${escapeHtml(value)}</pre>` : `<code>${escapeHtml(value, { singleLine: true })}</code>`;
 }
 
+/** Evidence as one table (node | file or device | owner | detail), or a list when it names no things. */
 function evidenceList(items: Evidence[], max: number): string {
   if (!items.length) return '';
-  const li = items.slice(0, max).map((e) => {
-    const details = evidenceDetails(e).map(([k, v]) => `<li>${escapeHtml(k)}: ${codeValue(v)}</li>`).join('');
-    return `<li>${escapeHtml(e.summary ?? '', { singleLine: true })}${details ? `<ul class="details">${details}</ul>` : ''}</li>`;
-  });
-  if (items.length > max) li.push(`<li>… and ${items.length - max} more (see report.json)</li>`);
-  return `<ul class="evidence">${li.join('')}</ul>`;
+  const { columns, rows } = evidenceTable(items.slice(0, max));
+  const more = items.length > max ? `<p class="more">… and ${items.length - max} more (see report.json)</p>` : '';
+  const blocks = rows.flatMap((r, i) => r.blocks.map(([k, v]) => `<p class="block-label">${escapeHtml(k)} of row ${i + 1}:</p><pre>${escapeHtml(v)}</pre>`)).join('');
+  if (columns.length === 1) {
+    return `<ul class="evidence">${rows.map((r) => `<li>${escapeHtml(r.cells.detail, { singleLine: true })}</li>`).join('')}</ul>${blocks}${more}`;
+  }
+  const cell = (r: (typeof rows)[number], c: (typeof columns)[number]) => {
+    const v = r.cells[c];
+    if (!v) return '<td></td>';
+    if (c === 'node' || c === 'detail') return `<td>${escapeHtml(v, { singleLine: true })}</td>`;
+    const title = c === 'owner' && r.ownerFull ? ` title="${escapeHtml(r.ownerFull, { singleLine: true })}"` : '';
+    return `<td><code${title}>${escapeHtml(v, { singleLine: true })}</code></td>`;
+  };
+  const head = `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>`;
+  const body = rows.map((r) => `<tr>${columns.map((c) => cell(r, c)).join('')}</tr>`).join('');
+  return `<table class="evidence">${head}<tbody>${body}</tbody></table>${blocks}${more}`;
 }
 
 function assertionItem(a: AssertionResult, max: number): string {
-  const head = `<span class="status s-${a.status}">${a.status.toUpperCase()}</span> <code>${escapeHtml(a.name)}</code> <span class="phase">${a.phase === 'during' ? 'invariant' : 'end'}</span>`;
+  const n = a.evidence?.length ?? 0;
+  const head = `<span class="status s-${a.status}">${a.status.toUpperCase()}</span> <code>${escapeHtml(a.name)}</code> <span class="phase">${a.phase === 'during' ? 'invariant' : 'end'}${n > 1 ? `, ${n} items` : ''}</span>`;
   const evidence = evidenceList(a.evidence ?? [], max);
   if (!evidence) return `<li>${head}</li>`;
   return a.status === 'pass' ? `<li><details><summary>${head}</summary>${evidence}</details></li>` : `<li>${head}${evidence}</li>`;
@@ -258,14 +270,47 @@ svg .series polyline{stroke-width:2}svg .violation{fill:#cf222e}svg .empty{font:
 .legend{font-size:12px;color:#555}.swatch{display:inline-block;width:10px;height:10px;margin:0 3px 0 8px;border-radius:2px}
 .status{font-weight:700}.s-fail{color:#cf222e}.s-unknown{color:#9a6700}.s-pass{color:#1a7f37}
 .phase,.muted{color:#6e7781;font-size:12px}.step-error{color:#cf222e}ul.details{margin:0}
+table.evidence{border-collapse:collapse;margin:4px 0 8px;font-size:13px}table.evidence th,table.evidence td{border:1px solid #d0d7de;padding:2px 6px;text-align:left;vertical-align:top}
+table.evidence th{background:#f6f8fa;font-weight:600}table.evidence td:first-child{white-space:nowrap}table.evidence code{overflow-wrap:anywhere}.block-label,.more{margin:4px 0;font-size:12px;color:#57606a}
+form.filter{margin:8px 0;font-size:13px}form.filter label{margin-right:10px;white-space:nowrap}
 `;
+
+/**
+ * A checkbox per outcome of the run, with its count: unchecking one hides those cells, in the table
+ * and their sections. Pure CSS (:has), so the page needs no script.
+ */
+function outcomeFilter(report: RunReport): string {
+  const present = OUTCOMES.filter((o) => report.cells.some((c) => c.outcome === o));
+  if (present.length < 2) return '';
+  const boxes = present.map((o) => {
+    const n = report.cells.filter((c) => c.outcome === o).length;
+    return `<label><input type="checkbox" id="show-${o}" checked> ${badge(o)} ${n}</label>`;
+  });
+  return `<form class="filter" aria-label="Show cells by outcome" onsubmit="return false">Show: ${boxes.join(' ')}</form>`;
+}
+
+function filterCss(): string {
+  return OUTCOMES.map((o) => `body:has(#show-${o}:not(:checked)) .o-${o}:is(tr.cell-row,section.cell){display:none}`).join('\n');
+}
+
+/** Where a merged or sharded report came from. */
+function shardNote(report: RunReport): string {
+  if (report.merged) {
+    const m = report.merged;
+    const shards = m.shards.map((x) => `${x.index}/${x.total}: ${x.cells} cells on ${escapeHtml(x.host?.hostname ?? '?')} in ${formatDuration(x.durationMs)}`).join('; ');
+    const missing = (m.missing ?? []).map((x) => `<p class="banner">MISSING: shard ${x.index}/${m.shards[0]?.total ?? '?'} did not report; its ${x.cells.length} cell(s) are not in this report.</p>`).join('');
+    return `<p class="muted">Merged from ${m.shards.length} shard(s) of run <code>${escapeHtml(m.runKey)}</code>${m.label ? ` (${escapeHtml(m.label)})` : ''}: ${shards}.</p>${missing}`;
+  }
+  if (report.shard) return `<p class="muted">Shard ${report.shard.index}/${report.shard.total} of run <code>${escapeHtml(report.shard.runKey)}</code>: ${report.cells.length} of ${report.shard.plan.length} cells.</p>`;
+  return '';
+}
 
 /** The report.html document. */
 export function renderHtml(report: RunReport, options: { maxEvidence?: number } = {}): string {
   const max = options.maxEvidence ?? 50;
   const ok = runAsExpected(report);
   const rows = report.cells.map(
-    (c, i) => `<tr><td>${badge(c.outcome)}</td><td><a href="#cell-${i + 1}">${escapeHtml(c.scenario)}</a></td><td>${escapeHtml(formatMatrix(c.matrix))}</td><td>${formatDuration(c.durationMs)}</td><td>${escapeHtml(c.reason, { singleLine: true })}</td></tr>`,
+    (c, i) => `<tr class="cell-row o-${c.outcome}"><td>${badge(c.outcome)}</td><td><a href="#cell-${i + 1}">${escapeHtml(c.scenario)}</a></td><td>${escapeHtml(formatMatrix(c.matrix))}</td><td>${formatDuration(c.durationMs)}</td><td>${escapeHtml(c.reason, { singleLine: true })}</td></tr>`,
   );
   return `<!doctype html>
 <html lang="en">
@@ -273,14 +318,15 @@ export function renderHtml(report: RunReport, options: { maxEvidence?: number } 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>faultline run ${escapeHtml(report.runId)}</title>
-<style>${CSS}</style>
+<style>${CSS}${filterCss()}</style>
 </head>
 <body>
 <header>
 <h1>faultline run ${escapeHtml(report.runId)}</h1>
 <p class="headline ${ok ? 'ok' : 'bad'}">${escapeHtml(headline(report))}</p>
 <p class="muted">Started ${escapeHtml(report.startedAt)}, took ${formatDuration(report.durationMs)}; faultline ${escapeHtml(report.faultlineVersion)} on ${escapeHtml(report.host?.hostname ?? '?')} (kernel ${escapeHtml(report.host?.kernel ?? '?')}, ${escapeHtml(String(report.host?.cores ?? '?'))} cores).</p>
-</header>
+${shardNote(report)}</header>
+${outcomeFilter(report)}
 ${rows.length ? `<table class="cells"><thead><tr><th>Outcome</th><th>Scenario</th><th>Matrix</th><th>Duration</th><th>Reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '<p>No cells ran.</p>'}
 ${report.cells.map((c, i) => cellSection(c, i, max)).join('\n')}
 </body>

@@ -61,11 +61,19 @@ const cellShape: Shape = {
   },
 };
 const runShape: Shape = {
-  keys: ['runId', 'startedAt', 'finishedAt', 'durationMs', 'faultlineVersion', 'host', 'argv', 'outDir', 'summary', 'cells'],
+  keys: ['runId', 'startedAt', 'finishedAt', 'durationMs', 'faultlineVersion', 'host', 'argv', 'outDir', 'summary', 'cells', 'shard', 'merged'],
   nested: {
     host: { keys: ['hostname', 'kernel', 'cores'] },
     summary: { keys: ['passed', 'failed', 'xfail', 'xpass', 'error', 'total', 'asExpected'] },
     cells: cellShape,
+    shard: { keys: ['index', 'total', 'runKey', 'label', 'balance', 'plan'], nested: { plan: { keys: ['id', 'shard'] } } },
+    merged: {
+      keys: ['runKey', 'label', 'shards', 'missing'],
+      nested: {
+        shards: { keys: ['index', 'total', 'runId', 'file', 'startedAt', 'finishedAt', 'durationMs', 'host', 'cells'], nested: { host: { keys: ['hostname', 'kernel', 'cores'] } } },
+        missing: { keys: ['index', 'cells'] },
+      },
+    },
   },
 };
 

@@ -3,6 +3,7 @@
 // removed. Whatever fails is refused naming the directory, and the directories made are removed again.
 import { mkdir, open, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { FaultlineError } from '../errors.ts';
 import { kernelFilesystem } from '../util/kernel-fs.ts';
 
@@ -69,7 +70,8 @@ export async function prepareOutDir(dir: string, what: string): Promise<() => Pr
   const undo = async () => {
     for (const d of made.reverse()) await rmdir(d).catch(() => undefined);
   };
-  const probe = path.join(target, `.faultline-probe-${process.pid}`);
+  // Unique per call: runs of one process (the API, vitest tests) may share a report directory.
+  const probe = path.join(target, `.faultline-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     for (const d of missing) {
       try {

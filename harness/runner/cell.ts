@@ -101,8 +101,9 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
         runId: env.runId,
         cellId: slug,
         workDir: path.join(env.workDir, 'cells', slug),
-        nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir, ...(resolved.runtime.kind === 'containerd' ? { runtimeDir: resolved.runtime.containerd.dir } : {}) })),
+        nodes: nodeLayout(plan.scenario, env.backend).map((n) => ({ ...n, pluginDir: resolved.plugins.dir, ...(resolved.runtime.kind === 'containerd' ? { runtimeDir: resolved.runtime.containerd.dir } : {}), ...(resolved.multus ? { multusDir: resolved.multus.component.dir } : {}) })),
         ...externalSegments(resolved),
+        onProgress: progress,
       },
       env.signal,
     );
@@ -230,11 +231,12 @@ export async function runCell(plan: CellPlan, env: CellEnv): Promise<CellReport>
     warnings: timeline.warnings,
     stack: {
       profile: stack?.profile.name ?? plan.stack.profile ?? 'inline',
-      cni: stack ? { version: stack.plugins.version, source: stack.plugins.source, dir: stack.plugins.dir, sha256: stack.plugins.sha256 } : { version: plan.stack.cni ?? '?', source: '', dir: '', sha256: {} },
+      cni: stack ? { version: stack.plugins.version, source: stack.plugins.source, dir: stack.plugins.dir, sha256: stack.plugins.sha256, ...(stack.plugins.build ? { build: stack.plugins.build } : {}) } : { version: plan.stack.cni ?? '?', source: '', dir: '', sha256: {} },
       runtime: stack?.runtime.name ?? plan.stack.runtime ?? '?',
       ...(stack?.runtime.kind === 'containerd'
-        ? { containerd: { version: stack.runtime.containerd.version, libcni: stack.runtime.containerd.libcni, source: stack.runtime.containerd.source, sha256: stack.runtime.containerd.sha256, criApi: stack.runtime.containerd.protoSource } }
+        ? { containerd: { version: stack.runtime.containerd.version, libcni: stack.runtime.containerd.libcni, source: stack.runtime.containerd.source, sha256: stack.runtime.containerd.sha256, criApi: stack.runtime.containerd.protoSource, ...(stack.runtime.containerd.build ? { build: stack.runtime.containerd.build } : {}) } }
         : {}),
+      ...(stack?.multus ? { multus: { version: stack.multus.component.version, source: stack.multus.component.source, sha256: stack.multus.component.sha256, cleanupConfigOnExit: stack.multus.cleanupConfigOnExit, ...(stack.multus.component.build ? { build: stack.multus.component.build } : {}) } } : {}),
       substitutions: stack?.profile.substitutions ?? [],
       conflistCniVersion: stack?.conflistCniVersion ?? plan.stack.cniVersion ?? '?',
       ...(stack ? resolvedStackFacts(stack) : {}),

@@ -1,4 +1,4 @@
-// From verdicts and the cell's expectation to an outcome (DESIGN.md "Outcomes"). Unknown is never a
+// From verdicts and the cell's expectation to an outcome (README "Outcomes"). Unknown is never a
 // pass: a check that could not judge makes the cell an error.
 import type { AssertionResult, Evidence } from '../model/verdict.ts';
 import type { Outcome } from '../model/report.ts';
@@ -82,7 +82,7 @@ export function asExpected(outcome: Outcome, expected: CellExpectation, error?: 
 }
 
 /**
- * The run's exit code (DESIGN.md): 0 when every cell is as expected; otherwise a bad input found only
+ * The run's exit code (docs/ARCHITECTURE.md "Errors and exit codes"): 0 when every cell is as expected; otherwise a bad input found only
  * at run time (a glob that matches nothing, a crash fault on an existing pod) is 2, a missing
  * prerequisite or environment failure 3, and anything else unexpected 1.
  */

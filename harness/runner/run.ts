@@ -3,9 +3,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../backends/types.ts';
-import type { CellReport, Outcome, RunReport } from '../model/report.ts';
+import { isKubeBackend } from '../backends/kube-types.ts';
+import { kubePreflightCells, runKubeCell } from './kube-cell.ts';
+import type { CellReport, Outcome, RunReport, ShardInfo } from '../model/report.ts';
 import type { Reporter } from '../reporters/types.ts';
-import { runCell, type CellPlan } from './cell.ts';
+import { runCell, type CellEnv, type CellPlan } from './cell.ts';
 import { FAULTLINE_VERSION, REPO_ROOT } from '../version.ts';
 import { FaultlineError } from '../errors.ts';
 import { randomSeed } from '../util/rng.ts';
@@ -22,16 +24,26 @@ export interface RunEnvironment {
 
 export interface RunOptions extends RunEnvironment {
   cells: CellPlan[];
-  /** Report directory; default reports/<run-id>. */
+  /** Report directory; default <reportsRoot>/<run-id>. */
   out?: string;
+  /** Where a run without `out` puts its report directory; default the checkout's reports/. */
+  reportsRoot?: string;
   jobs?: number;
   seed?: number;
   reporters: Reporter[];
   signal: AbortSignal;
   argv?: string[];
+  /** `cells` are this shard of a bigger run (see shard.ts); the report says so. */
+  shard?: ShardInfo;
 }
 
 const OUTCOMES: Outcome[] = ['passed', 'failed', 'xfail', 'xpass', 'error'];
+
+/** The run's summary: counts per outcome, the total, and whether every cell is as expected. */
+export function summarize(cells: readonly CellReport[]): RunReport['summary'] {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length])) as Record<Outcome, number>;
+  return { ...counts, total: cells.length, asExpected: cells.every((c) => c.asExpected) };
+}
 
 export function defaultJobs(cells: number): number {
   return Math.max(1, Math.min(cells, os.availableParallelism()));
@@ -49,7 +61,14 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   }
   // The report dir is proven writable before the run exists: a run that could not report must not start.
   const runId = newRunId();
-  const outDir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'reports', runId));
+  // Backends of real Kubernetes check each cell before anything is created (tools, configs, images).
+  for (const name of [...new Set(opts.cells.map((c) => c.backend))]) {
+    const backend = opts.backends(name);
+    if (!isKubeBackend(backend)) continue;
+    const cells = await kubePreflightCells(opts.cells.filter((c) => c.backend === name), backend, runId);
+    await backend.kube.preflight(cells, { signal: opts.signal });
+  }
+  const outDir = path.resolve(opts.out ?? path.join(opts.reportsRoot ?? path.join(REPO_ROOT, 'reports'), runId));
   const undoOutDir = await prepareOutDir(opts.out ?? outDir, opts.out === undefined ? `the report directory ${outDir}` : `--out ${opts.out}`);
   const run = await createRun({ runId }).catch(async (e: unknown) => {
     await undoOutDir();
@@ -68,9 +87,11 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
         const i = next++;
         const plan = opts.cells[i]!;
         await fan('onCellStart', { id: plan.id });
-        const report = await runCell(plan, {
+        const backend = opts.backends(plan.backend);
+        // Real Kubernetes (kind): the cell runs through the API (runner/kube-cell.ts).
+        const report = await (isKubeBackend(backend) ? (e: CellEnv) => runKubeCell(plan, { ...e, backend }) : (e: CellEnv) => runCell(plan, e))({
           runId: run.runId,
-          backend: opts.backends(plan.backend),
+          backend,
           workDir: run.workDir,
           reportDir: outDir,
           seed,
@@ -88,7 +109,6 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
   }
   const cells = reports.filter(Boolean);
   const finishedAt = new Date();
-  const summary = Object.fromEntries(OUTCOMES.map((o) => [o, cells.filter((c) => c.outcome === o).length])) as Record<Outcome, number>;
   const report: RunReport = {
     runId: run.runId,
     startedAt: startedAt.toISOString(),
@@ -98,8 +118,9 @@ export async function runCells(opts: RunOptions): Promise<RunReport> {
     host: { hostname: os.hostname(), kernel: os.release(), cores: os.availableParallelism() },
     argv: opts.argv ?? [],
     outDir,
-    summary: { ...summary, total: cells.length, asExpected: cells.every((c) => c.asExpected) },
+    summary: summarize(cells),
     cells,
+    ...(opts.shard ? { shard: opts.shard } : {}),
   };
   report.written = writtenPaths(await fan('onRunEnd', report));
   if (opts.signal.aborted) throw opts.signal.reason instanceof FaultlineError ? opts.signal.reason : new FaultlineError('interrupted', 'interrupted');

@@ -7,9 +7,10 @@ import type { ResolvedRuntime, ResolvedStack } from '../model/profile.ts';
 import { isContainerdRuntime, resolveContainerd } from '../components/containerd.ts';
 import type { StackSelection } from '../model/scenario.ts';
 import { PROFILES_ROOT } from '../profiles/stack-profile.ts';
+import { multusProblem, resolveMultus } from '../components/multus.ts';
 import { FaultlineError, type Location } from '../errors.ts';
 
-export type StackField = 'profile' | 'runtime' | 'cni';
+export type StackField = 'profile' | 'runtime' | 'cni' | 'multus';
 
 export interface ResolveStackOptions {
   signal?: AbortSignal;
@@ -47,5 +48,17 @@ export async function resolveStack(sel: StackSelection, opts: ResolveStackOption
   );
   const plugins = await at('cni', () => resolvePlugins(sel.cni ?? profile.cni, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }));
   const delegation = (sel.delegation ?? 'definition-at-del') as ResolvedStack['delegation'];
-  return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation };
+  const cleanupConfigOnExit = sel.multusCleanupOnExit === true;
+  let multus: ResolvedStack['multus'];
+  if (sel.multus) {
+    const wanted = sel.multus;
+    multus = await at('multus', async () => {
+      const component = await resolveMultus(wanted, progress);
+      // A dir: build says its version only once resolved.
+      const problem = cleanupConfigOnExit && /^v\d/.test(component.version) ? multusProblem(component.version, true) : undefined;
+      if (problem) throw new FaultlineError('invalid-input', problem);
+      return { component, cleanupConfigOnExit };
+    });
+  }
+  return { profile, runtime, plugins, conflistCniVersion: sel.cniVersion ?? profile.networks[0]!.conflist.cniVersion, delegation, ...(multus ? { multus } : {}) };
 }

@@ -29,7 +29,7 @@ describe('registry validate()', () => {
     // Network names are the ones the stack profile defines (default first), not the workloads' own.
     expect(parseScenario(text('external'), 's.yaml').steps).toHaveLength(1);
     expect(parseScenario(text('vpc-subnet'), 's.yaml').steps).toHaveLength(1);
-    expect(seen.at(-1)).toEqual({ nodeNames: ['node-1', 'node-2'], workloadNames: ['vm'], networkNames: ['vpc-subnet', 'external'], workloadSizes: { vm: 2 }, workloads: [{ name: 'vm', replicasPerNode: 1, networks: ['external'], role: 'pod' }], hostLocalCapacity: { 'vpc-subnet': 253 } });
+    expect(seen.at(-1)).toEqual({ nodeNames: ['node-1', 'node-2'], workloadNames: ['vm'], networkNames: ['vpc-subnet', 'external'], workloadSizes: { vm: 2 }, workloads: [{ name: 'vm', replicasPerNode: 1, networks: ['external'], role: 'pod' }], hostLocalCapacity: { 'vpc-subnet': 253 }, stack: { profile: 'kubeovn/nat-gw-v1.12' } });
     let err: unknown;
     try {
       parseScenario(text('mgmt'), 's.yaml');

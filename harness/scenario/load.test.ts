@@ -88,7 +88,7 @@ describe('loadScenario: schema problems', () => {
       '1:7 name: expected a lowercase name like hard-reboot-leak, found string "Bad Name"',
       '2:14 description: expected a string, found number 3 (put it in quotes to read it as text)',
       '4:10 cluster.nodes: expected an integer >= 1 and <= 16, found string "two"',
-      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent",
+      "5:3 cluster.nodemask: unknown key 'nodemask' (did you mean 'nodeMask'?); expected one of: backend, nodes, podCIDR, nodeMask, stack, agent, kind",
       "6:3 cluster.stack: missing required key 'profile' (a stack profile like lab/bridge-portmap, or a file beside the scenario like ./my-stack.yaml), or write the stack inline: networks, cni and runtime",
       "7:1 surprise: unknown key 'surprise'; expected one of: name, description, references, suites, matrix, expect, cluster, workload, steps, invariants, assertions",
     ]);
@@ -179,9 +179,41 @@ describe('loadScenario: matrix checks', () => {
       expect(parse(`${HEAD}${stack('harvester/v1.4.3', `    cni: "${cni}"\n`)}`).cluster.stack.cni).toBe(cni);
     }
     expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    cni: v1.1.1\n')}`)).toEqual([
-      '6:10 cluster.stack.cni: expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found "v1.1.1" (write 1.1.1, without the v)',
+      '6:10 cluster.stack.cni: expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found "v1.1.1" (write 1.1.1, without the v, or go:v1.1.1 to build it from upstream source)',
     ]);
     expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    cni: dir:plugins\n')}`)[0]).toContain('found "dir:plugins"');
+  });
+
+  it('accepts go: sources (tags, pseudo-versions, commits) for plugins, containerd and Multus, and says where a malformed one is', () => {
+    for (const cni of ['go:v1.5.1', 'go:1.5.1', 'go:v1.5.2-0.20240624145753-352c8b7ab5d6', 'go:352c8b7ab5d6']) {
+      expect(parse(`${HEAD}${stack('harvester/v1.4.3', `    cni: "${cni}"\n`)}`).cluster.stack.cni).toBe(cni);
+    }
+    expect(parse(`${HEAD}${stack('harvester/v1.4.3', '    runtime: containerd-go:v1.7.22\n')}`).cluster.stack.runtime).toBe('containerd-go:v1.7.22');
+    for (const m of ['v4.0.2', 'go:v4.1.0', 'go:f03765681fe8', 'dir:/opt/multus']) {
+      expect(parse(`${HEAD}${stack('harvester/v1.4.3', `    multus: "${m}"\n`)}`).cluster.stack.multus).toBe(m);
+    }
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    cni: go:main\n')}`)[0]).toMatch(/^6:10 cluster\.stack\.cni: .*found "go:main"; go:vX\.Y\.Z or go:<commit> builds one from upstream source$/);
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    runtime: containerd-go:latest\n')}`)).toEqual([
+      '6:14 cluster.stack.runtime: expected containerd-go:vX.Y.Z (a containerd tag built from source) or containerd-go:<commit>, found "containerd-go:latest"',
+    ]);
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    multus: v3.9.3\n')}`)).toEqual(['6:13 cluster.stack.multus: faultline runs the v4 thin plugin; found "v3.9.3"']);
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    multus: dir:../multus\n')}`)[0]).toContain('6:13 cluster.stack.multus: expected vX.Y.Z or go:vX.Y.Z');
+  });
+
+  it('refuses pods on a Multus stack, and restart-daemon of a multus the stack does not run', () => {
+    requireFault('restart-daemon');
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3', '    multus: v4.1.0\n')}workload:\n  - name: web\n`)[0]).toContain("6:13 cluster.stack.multus: a stack with multus runs no pods here: their ADD would go through Multus's own binary");
+    expect(problems(`${HEAD}${stack('harvester/v1.4.3')}steps:\n  - restart-daemon: { node: node-1, daemon: multus }\n`)).toEqual([
+      '7:45 steps.0.restart-daemon.daemon: the stack runs no multus: set cluster.stack.multus (e.g. v4.1.0)',
+    ]);
+    expect(parse(`${HEAD}${stack('harvester/v1.4.3', '    multus: v4.1.0\n')}steps:\n  - restart-daemon: { node: node-1, daemon: multus, signal: TERM }\n`).steps[0]).toEqual({ kind: 'restart-daemon', params: { node: 'node-1', daemon: 'multus', signal: 'TERM', graceMs: 30000 } });
+  });
+
+  it('refuses --cleanup-config-on-exit on a v4.0.x Multus, at the matrix value that selects it', () => {
+    const text = `${HEAD}matrix:\n  multus: [v4.0.2, v4.1.0]\n${stack('harvester/v1.4.3', '    multus: ${multus}\n    multusCleanupOnExit: true\n')}`;
+    expect(problems(text)).toEqual([
+      "4:12 matrix.multus.0: cluster.stack.multus '${multus}' with multus=v4.0.2: multusCleanupOnExit with Multus v4.0.2: v4.0.x's --cleanup-config-on-exit loops regenerating its config from its own output (multus-cni#1130); use it with v4.1.0 or later",
+    ]);
   });
 });
 

@@ -27,6 +27,9 @@ import { DEFAULT_MAX_CELLS, cellCount, cellId, combinations, formatCellCount, ma
 import { DELEGATIONS } from '../model/profile.ts';
 import { rangeCapacity } from '../observe/headroom.ts';
 import { underKernelMount } from '../util/kernel-fs.ts';
+import { MULTUS_WITH_PODS, multusProblem } from '../components/multus.ts';
+import { isKubeBackend } from '../backends/kube-types.ts';
+import { isKindStackName, kindStackNames, loadKindStackSync, type KindStack } from '../kube/stack.ts';
 
 // The composition root of the scenario schema: the registries of steps, checks and backends.
 export const SCENARIO_REGISTRIES: ScenarioRegistries = { steps: faultSchemas(), checks: assertionSchemas(), backends: KNOWN_BACKENDS };
@@ -248,11 +251,17 @@ function semanticProblems(doc: ScenarioDoc, lc: FileContext): Problem[] {
     const product = sizes.length > 12 ? `${sizes.slice(0, 12).join(' x ')} x ...` : sizes.join(' x ');
     problems.push({ path: ['matrix'], atKey: true, message: `the matrix has ${formatCellCount(cells)} cells (${sizes.length} dimensions: ${product}); at most ${lc.maxCells} are allowed (raise the limit with --max-cells N)` });
   }
+  const kube = cellsOnKube(doc, lc);
   checkMatrix(doc, checks, problems, expandable);
-  checkCluster(doc, problems, lc);
+  checkCluster(doc, problems);
   checkSteps(doc, problems);
-  checkWorkloadCapabilities(doc, problems, lc);
   checkReferences(doc, checks, problems, lc, expandable);
+  if (kube) {
+    if (expandable) checkKube(doc, checks, lc, problems);
+    return problems;
+  }
+  checkNotKube(doc, checks, lc, problems);
+  checkWorkloadCapabilities(doc, problems, lc);
   if (expandable) checkStack(doc, lc, problems);
   if (expandable && !problems.length) checkRuntimeCapabilities(doc, lc, problems);
   return problems;
@@ -339,6 +348,97 @@ function checkRuntimeCapabilities(doc: ScenarioDoc, lc: FileContext, problems: P
   });
 }
 
+/** The backend the scenario's cells run on, when it is one of real Kubernetes (kind). */
+function cellsOnKube(doc: ScenarioDoc, lc: LoadContext): string | undefined {
+  const name = lc.backendOverride ?? doc.cluster.backend;
+  if (unavailableReason(name)) return undefined;
+  return isKubeBackend(getBackend(name)) ? name : undefined;
+}
+
+const NODE_AGENT_WHY = "it acts through faultline's node agent (kubelet's role on the other backends), which a real cluster replaces with its own kubelet";
+
+/**
+ * Cells on real Kubernetes (kind): the stack is a kind stack (profiles/kind/), the node-level stack
+ * fields and the node agent do not apply, every step and check must have a kind form, and nodes the
+ * stack cannot survive a power cut of are not rebooted.
+ */
+function checkKube(doc: ScenarioDoc, checks: readonly Check[], lc: LoadContext, problems: Problem[]): void {
+  const backend = lc.backendOverride ?? doc.cluster.backend;
+  const on = `cells on backend ${backend}`;
+  for (const field of ['cni', 'runtime', 'cniVersion', 'delegation', 'networks', 'stageFiles', 'substitutions'] as const) {
+    if (doc.cluster.stack[field] !== undefined) problems.push({ path: ['cluster', 'stack', field], atKey: true, message: `does not apply to ${on}: the stack's pinned manifests bring the CNI and the node image brings the runtime` });
+  }
+  if (doc.cluster.stack.profile === undefined) {
+    problems.push({ path: ['cluster', 'stack'], atKey: true, message: `${on} take a kind stack: profile: kind/<name> (profiles/kind/); kind stacks: ${list(lc.catalog.kindStacks(), 'none')}` });
+    return;
+  }
+  const profile = doc.cluster.stack.profile;
+  if (doc.cluster.agent !== undefined) problems.push({ path: ['cluster', 'agent'], atKey: true, message: `does not apply to ${on}: the nodes run the real kubelet` });
+  (doc.workload ?? []).forEach((w, i) => {
+    if ((w.role ?? 'pod') !== 'pod') problems.push({ path: ['workload', i, 'role'], message: `role ${w.role} does not apply to ${on}: create Kube-OVN's VpcNatGateways with the churn-nat-gateways step` });
+    for (const k of ['capabilities', 'args'] as const) {
+      if (w[k] !== undefined) problems.push({ path: ['workload', i, k], atKey: true, message: `does not apply to ${on}: their pods are real pods, created through the API (their runtime passes what the pod spec asks for)` });
+    }
+  });
+  const stacks = new Map<string, KindStack>();
+  for (const values of combinations(doc.matrix ?? {})) {
+    const name = substitute(profile, values);
+    if (stacks.has(name) || name.includes('${')) continue;
+    if (!isKindStackName(name)) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `${on} take a kind stack (kind/<name>, profiles/kind/), found '${name}'; kind stacks: ${list(lc.catalog.kindStacks(), 'none')}` });
+      continue;
+    }
+    let stack: KindStack | undefined;
+    try {
+      stack = lc.catalog.kindStack(name);
+    } catch (e) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `kind stack '${name}' is not valid: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
+    if (!stack) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `no kind stack '${name}' (profiles/${name}.yaml); kind stacks: ${list(lc.catalog.kindStacks(), 'none')}` });
+      continue;
+    }
+    stacks.set(name, stack);
+    if (stack.podSubnet && doc.cluster.podCIDR !== stack.podSubnet) {
+      problems.push({ path: ['cluster', 'podCIDR'], message: `kind stack ${name} assumes the pod CIDR ${stack.podSubnet} (its manifests say so), found ${doc.cluster.podCIDR}` });
+    }
+    if (stack.stageFilesFrom && !lc.catalog.stacks().includes(stack.stageFilesFrom)) {
+      problems.push({ path: ['cluster', 'stack', 'profile'], message: `kind stack ${name} takes its boot stage files from '${stack.stageFilesFrom}', which is not a stack profile` });
+    }
+  }
+  (doc.steps ?? []).forEach((step, i) => {
+    const fault = faults.find((f) => f.name === step.kind);
+    if (fault && !fault.kube) problems.push({ path: ['steps', i, step.kind], atKey: true, message: `${step.kind} does not run on ${on}: ${NODE_AGENT_WHY}` });
+    if (step.kind === 'hard-reboot') {
+      const node = (step.params as { node?: string }).node;
+      for (const [name, stack] of stacks) {
+        if (node === 'node-1' && stack.reboot && !stack.reboot.controlPlane) {
+          problems.push({ path: ['steps', i, step.kind, 'node'], message: `node-1 is the control plane, which kind stack ${name} cannot survive a power cut of: ${stack.reboot.why}; reboot a worker (node-2...)` });
+        }
+      }
+    }
+  });
+  for (const c of checks) {
+    const def = assertions.find((a) => a.name === c.kind);
+    if (def && (def.runsOn ?? 'node') === 'node') problems.push({ path: [c.list, c.index, c.kind], atKey: true, message: `${c.kind} cannot judge ${on}: ${NODE_AGENT_WHY}` });
+  }
+}
+
+/** Cells not on real Kubernetes: nothing of kind's. */
+function checkNotKube(doc: ScenarioDoc, checks: readonly Check[], lc: LoadContext, problems: Problem[]): void {
+  const backend = lc.backendOverride ?? doc.cluster.backend;
+  const on = `cells on backend ${backend}`;
+  if (doc.cluster.kind !== undefined) problems.push({ path: ['cluster', 'kind'], atKey: true, message: `applies to backend kind only; ${on} have no kind cluster` });
+  if (isKindStackName(doc.cluster.stack.profile)) problems.push({ path: ['cluster', 'stack', 'profile'], message: `'${doc.cluster.stack.profile}' is a kind stack, for backend kind only; ${on} take a stack profile (${list(lc.catalog.stacks(), 'none')})` });
+  (doc.steps ?? []).forEach((step, i) => {
+    if (faults.find((f) => f.name === step.kind)?.kubeOnly) problems.push({ path: ['steps', i, step.kind], atKey: true, message: `${step.kind} runs on backend kind only (it acts through the Kubernetes API); ${on} have no API server` });
+  });
+  for (const c of checks) {
+    if (assertions.find((a) => a.name === c.kind)?.runsOn === 'kube') problems.push({ path: [c.list, c.index, c.kind], atKey: true, message: `${c.kind} judges through the Kubernetes API: backend kind only; ${on} have no API server` });
+  }
+}
+
 const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'crash-points': "crash points inside libcni's ADD",
   'cni-gc': "the runtime's CNI GC",
@@ -346,7 +446,7 @@ const CAPABILITY_TEXT: Record<RuntimeCapability, string> = {
   'cni-args': 'CNI_ARGS of the scenario\'s choosing',
 };
 
-const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation'] as const;
+const STACK_FIELDS = ['profile', 'cni', 'runtime', 'cniVersion', 'delegation', 'multus'] as const;
 type StackField = (typeof STACK_FIELDS)[number];
 
 const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
@@ -368,6 +468,15 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
       if (!dims.includes(name)) problems.push({ path: at, message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
     }
     if (value.replace(/\$\{[^}]*\}/g, '').includes('${')) problems.push({ path: at, message: `unclosed placeholder in ${JSON.stringify(value)}; write \${dimension}` });
+  }
+
+  // cluster.kind.nodeImage may name a dimension (the node image decides containerd and libcni).
+  const nodeImage = doc.cluster.kind?.nodeImage;
+  if (nodeImage !== undefined) {
+    for (const name of placeholders(nodeImage)) {
+      used.add(name);
+      if (!dims.includes(name)) problems.push({ path: ['cluster', 'kind', 'nodeImage'], message: `placeholder \${${name}} names no matrix dimension; ${dimList}` });
+    }
   }
 
   // cluster.agent.reconcileAfterBoot may name a dimension whose values are "true" and "false".
@@ -448,14 +557,9 @@ function checkMatrix(doc: ScenarioDoc, checks: readonly Check[], problems: Probl
 
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => parseCidr(c)!);
 
-// Backend available; pod CIDR private and big enough for one node subnet per node.
-function checkCluster(doc: ScenarioDoc, problems: Problem[], lc: LoadContext): void {
-  const { podCIDR, nodeMask, nodes, backend } = doc.cluster;
-  // --backend replaces the scenario's: its own is then never used.
-  const unavailable = lc.backendOverride ? undefined : unavailableReason(backend);
-  if (unavailable) {
-    problems.push({ path: ['cluster', 'backend'], message: `backend '${backend}' is not available in this version of faultline: ${unavailable} (see README "Backends")` });
-  }
+// Pod CIDR private and big enough for one node subnet per node (the schema's enum checks the backend).
+function checkCluster(doc: ScenarioDoc, problems: Problem[]): void {
+  const { podCIDR, nodeMask, nodes } = doc.cluster;
   const cidr = podCIDR === undefined ? undefined : parseCidr(podCIDR);
   if (!cidr || nodeMask === undefined || nodes === undefined) return;
   const last = cidr.base + 2 ** (32 - cidr.prefix) - 1;
@@ -507,6 +611,7 @@ function checkReferences(doc: ScenarioDoc, checks: readonly Check[], problems: P
     networkNames: profiles ? [...profiles.primary, ...profiles.secondary] : [],
     workloadSizes,
     workloads,
+    stack: doc.cluster.stack,
     ...(expandable ? { hostLocalCapacity: hostLocalCapacities(doc, lc) } : {}),
   };
 
@@ -559,7 +664,8 @@ function distinctViews(doc: ScenarioDoc, lc: FileContext): StackView[] | undefin
   return views.length && views.every((v) => v !== undefined) ? (views as StackView[]) : undefined;
 }
 
-const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+)$/;
+const CNI_FORM = /^(system|sid|latest|dir:\/.*|\d+\.\d+\.\d+|go:v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?|go:[0-9a-f]{7,40})$/;
+const CONTAINERD_GO_FORM = /^containerd-go:(v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$/;
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 // The networks a scenario writes inline: a default network among them, unique files and names, and
@@ -596,6 +702,7 @@ function checkStack(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): voi
   if (doc.cluster.stack.networks) checkInlineNetworks(doc.cluster.stack.networks, problems);
   const checkers: Partial<Record<StackField, (v: string) => string | undefined>> = {
     profile: (v) => {
+      if (isKindStackName(v)) return undefined; // refused for these cells already, with the reason
       if (isProfileFileRef(v)) {
         const bad = profileFileRefProblem(v);
         if (bad) return bad;
@@ -616,6 +723,7 @@ function checkStack(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): voi
     },
     runtime: (v) => {
       const known = [...catalog.runtimes(), ...catalog.containerdReleases()];
+      if (v.startsWith('containerd-go:')) return CONTAINERD_GO_FORM.test(v) ? undefined : `expected containerd-go:vX.Y.Z (a containerd tag built from source) or containerd-go:<commit>, found ${JSON.stringify(v)}`;
       if (v.startsWith('containerd-dir:')) {
         const dir = v.slice('containerd-dir:'.length);
         return dir.startsWith('/') && !dir.split('/').includes('..') ? undefined : `expected containerd-dir:/absolute/path (a build with bin/containerd), found ${JSON.stringify(v)}`;
@@ -626,7 +734,7 @@ function checkStack(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): voi
     },
     cni: (v) => {
       if (!CNI_FORM.test(v)) {
-        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v)` : '';
+        const hint = /^v\d+\.\d+\.\d+$/.test(v) ? ` (write ${v.slice(1)}, without the v, or go:${v} to build it from upstream source)` : '; go:vX.Y.Z or go:<commit> builds one from upstream source';
         return `expected system, sid, latest, dir:/absolute/path or a version like 1.1.1, found ${JSON.stringify(v)}${hint}`;
       }
       if (v.startsWith('dir:') && v.split('/').includes('..')) return `expected dir:/absolute/path without '..', found ${JSON.stringify(v)}`;
@@ -636,6 +744,7 @@ function checkStack(doc: ScenarioDoc, lc: FileContext, problems: Problem[]): voi
     },
     cniVersion: (v) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : `expected a CNI spec version like 1.0.0, found ${JSON.stringify(v)}`),
     delegation: (v) => (DELEGATIONS.includes(v as never) ? undefined : `expected a delegation semantics (${DELEGATIONS.join(', ')}), found ${JSON.stringify(v)}`),
+    multus: (v) => multusProblem(v, doc.cluster.stack.multusCleanupOnExit === true) ?? (doc.workload.length ? MULTUS_WITH_PODS : undefined),
   };
 
   for (const field of STACK_FIELDS) {
@@ -798,6 +907,23 @@ class ProfileCatalog {
     return this.stackNames;
   }
 
+  /** Kind stacks (profiles/kind/*.yaml), as kind/<name>. */
+  kindStacks(): string[] {
+    return kindStackNames(path.join(this.repoRoot, 'profiles'));
+  }
+
+  /** A kind stack, loaded (undefined when it does not exist); throws its own located problems. */
+  kindStack(name: string): KindStack | undefined {
+    if (!this.kindStacks().includes(name)) return undefined;
+    const hit = this.kindCache.get(name);
+    if (hit) return hit;
+    const v = loadKindStackSync(name, path.join(this.repoRoot, 'profiles'));
+    this.kindCache.set(name, v);
+    return v;
+  }
+
+  private readonly kindCache = new Map<string, KindStack>();
+
   /** The runtime a stack profile names by default (undefined when unreadable). */
   defaultRuntime(profile: string): string | undefined {
     if (!this.stacks().includes(profile)) return undefined;
@@ -830,7 +956,7 @@ class ProfileCatalog {
     const out: string[] = [];
     for (const e of entries) {
       if (e.isDirectory()) {
-        if (recurse && !(prefix === '' && e.name === 'runtime') && !e.name.startsWith('.')) out.push(...this.scan(path.join(dir, e.name), `${prefix}${e.name}/`, true));
+        if (recurse && !(prefix === '' && (e.name === 'runtime' || e.name === 'kind')) && !e.name.startsWith('.')) out.push(...this.scan(path.join(dir, e.name), `${prefix}${e.name}/`, true));
       } else if (e.name.endsWith('.yaml')) out.push(`${prefix}${e.name.slice(0, -5)}`);
     }
     return out.sort();

@@ -162,6 +162,8 @@ const stackFields = s.object({
   networks: s.opt(networksSchema),
   stageFiles: s.opt(stageFilesSchema),
   substitutions: s.opt(substitutionsSchema),
+  multus: s.opt(s.string({ minLength: 1, description: "Multus's thin plugin on every node, started at boot with the node's /etc/cni/net.d: v4.0.2 or go:v4.0.2 (built from upstream source), go:<commit>, dir:/path." })),
+  multusCleanupOnExit: s.opt(s.boolean('Run the thin entrypoint with --cleanup-config-on-exit (v4.1.0 and later remove their config on SIGTERM; refused on v4.0.x, where it loops nesting its own config).')),
 }, { description: "The CNI stack: a profile (named, or a file beside the scenario), the scenario's own networks written inline, or a profile with fields replaced inline." });
 
 // A stack is a profile, or written inline: then its networks, plugin version and runtime are all there.
@@ -184,6 +186,13 @@ export const agentSchema = s.object(
   { description: 'What the node agent (kubelet) does.' },
 );
 
+export const kindSchema = s.object(
+  {
+    nodeImage: s.opt(s.string({ pattern: /^(\$\{[a-z][a-z0-9-]*\}|[a-z0-9][a-z0-9._:/@-]*)$/, expected: 'a node image like kindest/node:v1.31.0@sha256:... or a ${dimension} placeholder', description: 'kind node image (it decides containerd and libcni); default: the kind binary\'s own.' })),
+  },
+  { description: 'Only for backend kind: a real cluster made by kind. The stack is cluster.stack.profile kind/<name> (profiles/kind/).' },
+);
+
 export const clusterSchema = (backends: readonly string[]) => s.object({
   backend: s.opt(s.literal<string>(backends, 'Where the nodes run (default local); --backend overrides it for every cell.'), 'local'),
   nodes: s.opt(s.integer({ min: 1, max: 16, description: 'Number of nodes, named node-1..node-N.' }), 1),
@@ -191,6 +200,7 @@ export const clusterSchema = (backends: readonly string[]) => s.object({
   nodeMask: s.opt(s.integer({ min: 8, max: 30, description: 'Prefix length of each node subnet.' }), 24),
   stack: s.req(stackSchema),
   agent: s.opt(agentSchema),
+  kind: s.opt(kindSchema),
 });
 
 export function buildScenarioSchema(reg: ScenarioRegistries) {

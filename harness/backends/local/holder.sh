@@ -3,7 +3,7 @@
 #
 # Run as: setpriv --pdeathsig KILL -- unshare --pid --fork --kill-child --mount-proc --mount --net \
 #           --uts --propagation private -- catatonit -- sh holder.sh <node-dir> <plugin-dir> <hostname> \
-#           <tag> <runtime-dir or ->
+#           <tag> <runtime-dir or -> <multus-dir or ->
 # Every input is a positional argument or FAULTLINE_CGROUPS in the environment; nothing here is built
 # from scenario data. catatonit is PID 1 of the node's own pid namespace: it reaps what daemonizes
 # inside (a real runtime's shims), and when it dies the kernel kills everything in the node.
@@ -14,6 +14,7 @@
 # <runtime-dir> holds a real container runtime's binaries, shown read-only at /opt/faultline/runtime;
 # with FAULTLINE_CGROUPS=1 the host's cgroup tree stays writable at /sys/fs/cgroup (runc puts the
 # sandboxes' cgroups under the node's cgroup parent there).
+# <multus-dir> holds Multus's thin plugin binaries, shown read-only at /opt/faultline/multus.
 # Ends by creating /run/.faultline-ready in the node's tmpfs /run and sleeping forever: the holder's
 # death (SIGKILL, or its parent dying) is the node's power cut.
 set -eu
@@ -23,6 +24,7 @@ PLUGINS=$2
 NODE=$3
 TAG=$4
 RUNTIME=${5:--}
+MULTUS=${6:--}
 
 for d in disk/etc/cni disk/etc/containerd disk/var/lib/cni disk/var/lib/containerd disk/var/log \
   .ovl/etc-up .ovl/etc-wk .ovl/varlib-up .ovl/varlib-wk; do
@@ -43,6 +45,7 @@ for c in /mnt /media /srv /home; do
   case $W/ in "$c"/*) continue ;; esac
   case $PLUGINS/ in "$c"/*) continue ;; esac
   case $RUNTIME/ in "$c"/*) continue ;; esac
+  case $MULTUS/ in "$c"/*) continue ;; esac
   if [ -d "$c" ] && [ ! -L "$c" ]; then
     STAGE=$c
     break
@@ -53,11 +56,14 @@ if [ -z "$STAGE" ]; then
   exit 1
 fi
 mount -t tmpfs -o mode=0700 "$TAG" "$STAGE"
-mkdir "$STAGE/w" "$STAGE/p" "$STAGE/r" "$STAGE/cg"
+mkdir "$STAGE/w" "$STAGE/p" "$STAGE/r" "$STAGE/m" "$STAGE/cg"
 mount --bind "$W" "$STAGE/w"
 mount --bind -o ro "$PLUGINS" "$STAGE/p"
 if [ "$RUNTIME" != - ]; then
   mount --bind -o ro "$RUNTIME" "$STAGE/r"
+fi
+if [ "$MULTUS" != - ]; then
+  mount --bind -o ro "$MULTUS" "$STAGE/m"
 fi
 if [ "${FAULTLINE_CGROUPS:-0}" = 1 ]; then
   mount --rbind /sys/fs/cgroup "$STAGE/cg"
@@ -72,7 +78,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev "$TAG" /tmp
 mount -t overlay "$TAG" -o "lowerdir=/etc,upperdir=$S/.ovl/etc-up,workdir=$S/.ovl/etc-wk" /etc
 mount -t overlay "$TAG" -o "lowerdir=/var/lib,upperdir=$S/.ovl/varlib-up,workdir=$S/.ovl/varlib-wk" /var/lib
 mount -t tmpfs -o mode=0755 "$TAG" /opt
-mkdir -p /etc/cni /etc/containerd /var/lib/cni /var/lib/containerd /var/log /opt/cni/bin /opt/faultline/runtime
+mkdir -p /etc/cni /etc/containerd /var/lib/cni /var/lib/containerd /var/log /opt/cni/bin /opt/faultline/runtime /opt/faultline/multus
 
 # Persistent state: the node's disk.
 mount --bind "$S/disk/etc/cni" /etc/cni
@@ -84,6 +90,9 @@ mount --bind -o ro "$STAGE/p" /opt/cni/bin
 if [ "$RUNTIME" != - ]; then
   mount --bind -o ro "$STAGE/r" /opt/faultline/runtime
 fi
+if [ "$MULTUS" != - ]; then
+  mount --bind -o ro "$STAGE/m" /opt/faultline/multus
+fi
 
 # Safety belt: the host's system stays read-only from inside the node.
 # A sysfs of the node's own network namespace, read-only; the host's cgroup tree on top of it only
@@ -94,6 +103,7 @@ if [ "${FAULTLINE_CGROUPS:-0}" = 1 ]; then
 fi
 umount "$STAGE/w" "$STAGE/p"
 if [ "$RUNTIME" != - ]; then umount "$STAGE/r"; fi
+if [ "$MULTUS" != - ]; then umount "$STAGE/m"; fi
 umount "$STAGE"
 
 hostname "$NODE"

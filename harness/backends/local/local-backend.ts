@@ -96,7 +96,8 @@ export class LocalBackend implements Backend {
   }
 }
 
-function validateNodes(spec: ClusterSpec): void {
+/** Node names are hostnames and unique; a cluster has at least one node. */
+export function validateNodes(spec: ClusterSpec): void {
   if (spec.nodes.length === 0) throw new FaultlineError('invalid-input', `cell ${spec.cellId}: a cluster needs at least one node`);
   const seen = new Set<string>();
   for (const n of spec.nodes) {
@@ -108,17 +109,18 @@ function validateNodes(spec: ClusterSpec): void {
   }
 }
 
-async function checkPluginDir(node: string, dir: string): Promise<string> {
+/** The absolute path of an existing plugin (or runtime) dir. */
+export async function checkPluginDir(node: string, dir: string, what = 'plugin dir'): Promise<string> {
   const abs = resolve(dir);
   try {
     if ((await stat(abs)).isDirectory()) return abs;
   } catch {
     // reported below
   }
-  throw new FaultlineError('invalid-input', `node ${node}: plugin dir ${abs} does not exist or is not a directory`);
+  throw new FaultlineError('invalid-input', `node ${node}: ${what} ${abs} does not exist or is not a directory`);
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
+export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
   const reason: unknown = signal.reason;
   throw reason instanceof FaultlineError ? reason : new FaultlineError('interrupted', `interrupted: ${errorMessage(reason)}`);

@@ -25,6 +25,8 @@ export interface NodeStateLocation {
   nodeName: string;
   /** Host dir holding etc/cni, var/lib/cni, var/log. */
   diskDir: string;
+  /** Where a persistent root is on the host, when not <diskDir><root> (a container's volume). */
+  persistentHostPath?(root: string): string;
   /** Pid of the running holder, undefined while the node is off. */
   holderPid(): number | undefined;
 }
@@ -61,7 +63,7 @@ export class NodePaths {
 
   /** Host path of an allowed root; throws for a volatile root while the node is off. */
   rootHostPath(root: string): string {
-    if ((PERSISTENT_ROOTS as readonly string[]).includes(root)) return posix.join(this.loc.diskDir, root);
+    if ((PERSISTENT_ROOTS as readonly string[]).includes(root)) return this.loc.persistentHostPath?.(root) ?? posix.join(this.loc.diskDir, root);
     const pid = this.loc.holderPid();
     if (pid === undefined) {
       throw new FaultlineError('environment', `node ${this.loc.nodeName} is powered off: ${root} exists only while it runs`);

@@ -10,6 +10,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaultlineError } from '../../errors.ts';
+import type { Node } from '../types.ts';
 import type { Run } from '../../ledger/ledger.ts';
 import { cellDirName } from '../../ledger/ledger.ts';
 import { LocalNode, NODE_PATH_ENV } from './local-node.ts';
@@ -20,15 +21,23 @@ import { runCgroupRoot } from './reaper.ts';
 export const SEGMENT_NAME_RE = /^[a-z][a-z0-9-]{0,9}$/;
 const BRIDGE = 'br0';
 
+/** A node a segment links, reached by the pid holding its namespaces (a holder, a container's init). */
+export interface SegmentMember extends Pick<Node, 'name' | 'exec'> {
+  readonly holderPid: number | undefined;
+}
+
+/** What holds a segment's bridge: a namespace holder of its own (or a container on that backend). */
+export interface SegmentHolder extends SegmentMember, Pick<Node, 'powerOff'> {}
+
 export class Segment {
   constructor(
     readonly name: string,
     /** The segment's namespace holder. */
-    readonly holder: LocalNode,
+    readonly holder: SegmentHolder,
   ) {}
 
   /** Creates the veth for a node that just powered on, and brings both ends up. */
-  async link(node: LocalNode): Promise<void> {
+  async link(node: SegmentMember): Promise<void> {
     const pid = node.holderPid;
     if (pid === undefined) throw new FaultlineError('internal', `segment ${this.name}: node ${node.name} is not running`);
     if (node.name.length > 15) throw new FaultlineError('invalid-input', `segment ${this.name}: node name ${node.name} is longer than a link name may be (15)`);
@@ -69,14 +78,25 @@ export interface SegmentOptions {
   readyTimeoutMs: number;
 }
 
-/** Starts one holder per segment with its bridge. On failure, whatever started is powered off. */
-export async function startSegments(names: readonly string[], opts: SegmentOptions): Promise<Segment[]> {
+/** Segment names are link names: valid and unique. */
+export function checkSegmentNames(names: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (!SEGMENT_NAME_RE.test(name)) throw new FaultlineError('invalid-input', `segment name ${JSON.stringify(name)} is not valid (a letter, then up to 9 of a-z, 0-9, '-')`);
     if (seen.has(name)) throw new FaultlineError('invalid-input', `segment ${name} appears twice`);
     seen.add(name);
   }
+}
+
+/** The segment's bridge, inside its freshly powered-on holder. */
+export async function addBridge(name: string, holder: SegmentHolder): Promise<void> {
+  const r = await holder.exec(['ip', '-batch', '-'], { stdin: `link add ${BRIDGE} type bridge\nlink set ${BRIDGE} up\n` });
+  if (r.exitCode !== 0) throw new FaultlineError('environment', `segment ${name}: cannot create its bridge: ${r.stderr.trim()}`);
+}
+
+/** Starts one holder per segment with its bridge. On failure, whatever started is powered off. */
+export async function startSegments(names: readonly string[], opts: SegmentOptions): Promise<Segment[]> {
+  checkSegmentNames(names);
   const segments: Segment[] = [];
   try {
     for (const name of names) {
@@ -97,8 +117,7 @@ export async function startSegments(names: readonly string[], opts: SegmentOptio
       const seg = new Segment(name, holder);
       segments.push(seg);
       await holder.powerOn();
-      const r = await holder.exec(['ip', '-batch', '-'], { stdin: `link add ${BRIDGE} type bridge\nlink set ${BRIDGE} up\n` });
-      if (r.exitCode !== 0) throw new FaultlineError('environment', `segment ${name}: cannot create its bridge: ${r.stderr.trim()}`);
+      await addBridge(name, holder);
     }
   } catch (e) {
     await Promise.allSettled(segments.map((s) => s.down()));

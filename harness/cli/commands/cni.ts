@@ -11,7 +11,7 @@ import {
 import type { Command } from '../command.ts';
 
 const USAGE = [
-  'faultline cni install [--source auto|debian|tarball|dir] [--from-dir PATH] [--force] <version...>',
+  'faultline cni install [--source auto|debian|tarball|dir|go] [--from-dir PATH] [--force] <version...>',
   '       faultline cni list [--json]',
 ].join('\n');
 
@@ -20,7 +20,7 @@ export const cniCommand: Command = {
   summary: 'install and list CNI plugin versions (real binaries, cached per user)',
   usage: USAGE,
   optionHelp: {
-    source: 'install: auto (Debian when it has the version, else the release tarball), debian, tarball, dir, system',
+    source: 'install: auto (Debian when it has the version, else the release tarball), debian, tarball, dir, system, go (built from upstream source; also: go:vX.Y.Z)',
     'from-dir': 'install: take the binaries from this directory (with --source dir)',
     force: 'install again even when cached',
     json: 'list: machine-readable output',
@@ -45,9 +45,10 @@ export const cniCommand: Command = {
       if (entries.length === 0) io.out('installed: none');
       else {
         io.out('installed:');
-        const w = Math.max(...entries.map((m) => (m.kind === 'system' ? 'system' : m.version).length));
+        const nameOf = (m: (typeof entries)[number]) => (m.kind === 'system' ? 'system' : m.kind === 'go' ? `go:${m.version}` : m.version);
+        const w = Math.max(...entries.map((m) => nameOf(m).length));
         for (const m of entries) {
-          const name = m.kind === 'system' ? 'system' : m.version;
+          const name = nameOf(m);
           io.out(`  ${name.padEnd(w)}  ${m.source}  ${Object.keys(m.sha256).length} binaries  ${m.installedAt}${m.kind === 'system' ? `  (plugins ${m.version})` : ''}`);
         }
       }

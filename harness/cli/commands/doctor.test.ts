@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ describe('runDoctor', () => {
     for (const name of ['root', 'node', 'unshare', 'nsenter', 'setpriv', 'ip', 'iptables', 'namespaces', 'overlayfs', 'cni-plugins', 'cni-cache']) {
       expect(c[name]?.required, name).toBe(true);
     }
-    for (const name of ['podman', 'kind', 'kubectl', 'docker-engine']) expect(c[name]?.required, name).toBe(false);
+    for (const name of ['container-engine', 'container-image', 'kind', 'kubectl']) expect(c[name]?.required, name).toBe(false);
     expect(checks.filter((x) => !x.required).every((x) => x.status !== 'missing')).toBe(true);
     if (process.getuid?.() === 0) {
       expect(checks.filter((x) => x.status === 'missing')).toEqual([]);
@@ -46,8 +46,8 @@ describe('runDoctor', () => {
     expect(c.iptables).toMatchObject({ status: 'missing', fix: 'apt-get install iptables' });
     expect(c.namespaces?.status).toBe('missing');
     expect(c.overlayfs?.status).toBe('missing');
-    expect(c.kind?.status).toBe('optional');
-    expect(c.podman).toMatchObject({ status: 'optional', fix: expect.stringMatching(/apt-get install podman/) });
+    expect(c['kind-engine']).toMatchObject({ status: 'optional', fix: expect.stringContaining('install Docker') });
+    expect(c['container-engine']?.status).toBe('optional');
   });
 
   it('flags non-root, an old Node.js and missing system plugins', async () => {
@@ -60,27 +60,27 @@ describe('runDoctor', () => {
 
   it('accepts only the real kind binary, not something else called kind', async () => {
     const real = script(join(work, 'kind-real'), 'kind', 'echo "kind v0.27.0 go1.23.4 linux/amd64"');
-    script(join(work, 'kind-other'), 'kind', 'echo "usage: kind <types>"; exit 1');
-    const ok = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND_BINARY: real } })).kind;
-    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringContaining('kind v0.27.0') });
-    const bad = byName(await runDoctor({ env: { ...process.env, PATH: `${join(work, 'kind-other')}:${process.env.PATH}` } })).kind;
-    expect(bad).toMatchObject({ status: 'optional', detail: expect.stringContaining('is not the kind binary') });
+    const other = script(join(work, 'kind-other'), 'kind', 'echo "usage: kind <types>"; exit 1');
+    const ok = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND: real } })).kind;
+    expect(ok).toMatchObject({ status: 'ok', detail: expect.stringContaining(`v0.27.0 (FAULTLINE_KIND=${real})`) });
+    const bad = byName(await runDoctor({ env: { ...process.env, FAULTLINE_KIND: other } })).kind;
+    expect(bad).toMatchObject({ status: 'optional', detail: expect.stringContaining('is not a working kind binary') });
     expect(bad?.fix).toMatch(/npm package/);
   });
 
-  it('reaches a Docker-API engine on DOCKER_HOST', async () => {
+  it('shows the container backend: the engine found or to be started, the image, each with its fix (optional lines)', async () => {
     const sock = join(work, 'engine.sock');
     const srv = createServer((req, res) => res.writeHead(req.url === '/_ping' ? 200 : 404).end('OK'));
     await new Promise<void>((r) => srv.listen(sock, r));
     try {
-      const up = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }))['docker-engine'];
-      expect(up).toMatchObject({ status: 'ok', detail: expect.stringContaining(sock) });
+      const up = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }))['container-engine'];
+      expect(up).toMatchObject({ status: 'ok', required: false, detail: expect.stringContaining(`Docker-API engine at ${sock} (DOCKER_HOST)`) });
     } finally {
       await new Promise((r) => srv.close(r));
     }
-    const down = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }))['docker-engine'];
-    expect(down?.status).toBe('optional');
-    expect(down?.fix).toBeTruthy();
+    const down = byName(await runDoctor({ env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }));
+    expect(down['container-engine']).toMatchObject({ status: 'optional', detail: expect.stringContaining('(container backend)'), fix: expect.stringMatching(/unset DOCKER_HOST/) });
+    expect(down['container-image']?.detail).toMatch(/localhost\/faultline-node:[0-9a-f]{16} (built|not built)/);
   });
 });
 
@@ -105,9 +105,33 @@ describe('doctorCommand', () => {
     ctx.skip(process.getuid?.() !== 0, 'needs root: faultline requires it, so doctor cannot pass without it');
     const a = io();
     expect(await doctorCommand.run({}, [], a)).toBe(0);
-    // One line per check: node, each of the local backend's own checks, and 6 more (cni-plugins ... docker-engine).
-    const { localBackendChecks } = await import('../../backends/local/checks.ts');
-    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + (await localBackendChecks()).length + 6);
+    // One line per check: node, each backend's own checks, and 3 more (cni-plugins, cni-cache, go).
+    const { getBackend, availableBackends } = await import('../../backends/index.ts');
+    const own = (await Promise.all(availableBackends().map((b) => getBackend(b).check()))).flat().length;
+    expect(a.lines.filter((l) => /^(ok|missing|optional)\s/.test(l)).length).toBe(1 + own + 3);
+  });
+
+  it("--backend container makes that backend's checks required: no engine and no podman to start is exit 3 with the fix", async () => {
+    const empty = join(work, 'empty-bin3');
+    mkdirSync(empty, { recursive: true });
+    const a = io();
+    const env = { PATH: empty, DOCKER_HOST: `unix://${join(work, 'nothing.sock')}` };
+    expect(await doctorCommandWith({ env, extraDirs: [] }).run({ backend: 'container' }, [], a)).toBe(3);
+    expect(a.lines.some((l) => /^missing\s+container-engine\s+DOCKER_HOST=unix:\/\/\S+ does not answer/.test(l))).toBe(true);
+    expect(a.lines.some((l) => /fix: start that engine, or unset DOCKER_HOST to let faultline start podman/.test(l))).toBe(true);
+    // The local backend's checks are optional then.
+    expect(a.lines.some((l) => /^optional\s+unshare\s/.test(l))).toBe(true);
+    await expect(doctorCommandWith({ env, extraDirs: [] }).run({ backend: 'nope' }, [], io())).rejects.toMatchObject({ code: 'usage' });
+  });
+
+  it('--backend container with no Docker engine and no podman: the fix installs podman without its /etc/cni conflist', async (ctx) => {
+    ctx.skip(existsSync('/var/run/docker.sock'), 'a Docker engine may answer on the default socket here');
+    const empty = join(work, 'empty-bin4');
+    mkdirSync(empty, { recursive: true });
+    const a = io();
+    expect(await doctorCommandWith({ env: { PATH: empty }, extraDirs: [] }).run({ backend: 'container' }, [], a)).toBe(3);
+    expect(a.lines.some((l) => /^missing\s+container-engine\s+no Docker-API engine .* podman, runc, conmon not installed/.test(l))).toBe(true);
+    expect(a.lines).toContainEqual(expect.stringContaining('fix: apt-get install -o Dpkg::Options::=--path-exclude=/etc/cni -o Dpkg::Options::=--path-exclude=/etc/cni/* podman runc catatonit'));
   });
 
   it('formats fixes on their own line under the check', () => {

@@ -1,15 +1,14 @@
 // `faultline doctor`: every prerequisite, with the fix for each missing one. Each backend answers for
-// itself (Backend.check(), the same checks a run makes before it starts); the default backend's are
-// required, other backends' optional. Exit 0 when everything required is there, 3 otherwise.
+// itself (Backend.check(), the same checks a run makes before it starts); the default backend's (or
+// --backend's) are required, other backends' optional. Exit 0 when everything required is there, 3
+// otherwise.
 import { accessSync, constants, existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { EXIT } from '../../errors.ts';
 import { cniCacheDir, listEntries } from '../../cni-versions/cache.ts';
 import { availableBackends, getBackend } from '../../backends/index.ts';
-import { SBIN_DIRS, findBinary } from '../../util/which.ts';
 import type { Command } from '../command.ts';
+import { goToolchain } from '../../components/go-build.ts';
 
 export type CheckStatus = 'ok' | 'missing' | 'optional';
 
@@ -23,7 +22,7 @@ export interface Check {
 }
 
 export interface DoctorOptions {
-  /** Environment to look in (PATH, DOCKER_HOST, FAULTLINE_KIND_BINARY, FAULTLINE_CACHE_DIR, ...). */
+  /** Environment to look in (PATH, DOCKER_HOST, FAULTLINE_KIND, FAULTLINE_CACHE_DIR, ...). */
   env?: NodeJS.ProcessEnv;
   /** Where Debian installs the CNI plugins. */
   systemCniDir?: string;
@@ -31,47 +30,13 @@ export interface DoctorOptions {
   nodeVersion?: string;
   /** Searched after PATH (a non-root PATH often lacks the sbin dirs). */
   extraDirs?: readonly string[];
+  /** The backend whose checks are required (default: local, the backend runs use by default). */
+  backend?: string;
 }
 
 const MIN_NODE = [20, 5] as const;
 /** The backend runs use unless a scenario or --backend says otherwise: its checks are required. */
 const DEFAULT_BACKEND = 'local';
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-// A check's probe: exit code (127 when it cannot start), output; killed after timeoutMs.
-async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Ran> {
-  const r = await execa(cmd, args, { env, extendEnv: false, stdin: 'ignore', timeout: timeoutMs, reject: false, stripFinalNewline: false });
-  if (r.exitCode === undefined && r.signal === undefined) return { code: 127, stdout: r.stdout, stderr: r.stderr || (r.shortMessage ?? 'cannot start') };
-  return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0]?.trim() ?? '';
-}
-
-/** GET /_ping on a Docker-API unix socket. */
-function ping(socketPath: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ ok: res.statusCode === 200, detail: `HTTP ${res.statusCode} ${body.trim().slice(0, 40)}` }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => resolve({ ok: false, detail: e.message }));
-    req.end();
-  });
-}
-
-function socketFrom(dockerHost: string | undefined): string | undefined {
-  if (!dockerHost) return undefined;
-  return dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
-}
 
 function checkNode(version: string): Check {
   const [maj = 0, min = 0] = version.replace(/^v/, '').split('.').map(Number);
@@ -116,76 +81,11 @@ async function checkCniCache(env: NodeJS.ProcessEnv): Promise<Check> {
   };
 }
 
-async function checkPodman(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'podman', required: false } as const;
-  const fixService =
-    'start its API: podman --runtime runc --cgroup-manager cgroupfs system service --time=0 unix:///run/podman/podman.sock, ' +
-    'and set DOCKER_HOST=unix:///run/podman/podman.sock TESTCONTAINERS_RYUK_DISABLED=true';
-  const bin = findBinary('podman', env, extra);
-  if (!bin) return { ...base, status: 'optional', detail: 'podman not found (container backend)', fix: `apt-get install podman runc, then ${fixService}` };
-  const v = await run(bin, ['--version'], env);
-  const socket = socketFrom(env.DOCKER_HOST)?.includes('podman') ? socketFrom(env.DOCKER_HOST)! : '/run/podman/podman.sock';
-  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
-  if (p.ok) return { ...base, status: 'ok', detail: `${firstLine(v.stdout)}; API socket ${socket} answers` };
-  return { ...base, status: 'optional', detail: `${firstLine(v.stdout) || 'podman'} installed, API socket not reachable: ${p.detail}`, fix: fixService };
-}
-
-async function checkKind(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'kind', required: false } as const;
-  const fix =
-    'install the kind binary (a Go program, not the unrelated npm package `kind`): `go install sigs.k8s.io/kind@latest` ' +
-    "or download it from kind's GitHub releases, then put it on PATH or set FAULTLINE_KIND_BINARY=/path/to/kind";
-  const configured = env.FAULTLINE_KIND_BINARY;
-  const bin = configured || findBinary('kind', env, extra);
-  if (!bin) return { ...base, status: 'optional', detail: 'kind binary not found on PATH (kind backend)', fix };
-  const r = await run(bin, ['version'], env);
-  const out = firstLine(r.stdout);
-  if (r.code === 0 && /^kind v\d+\.\d+/.test(out)) return { ...base, status: 'ok', detail: `${bin}: ${out}` };
-  return {
-    ...base,
-    status: 'optional',
-    detail: `${bin} is not the kind binary ('kind version' said: ${out || firstLine(r.stderr) || `exit ${r.code}`})`,
-    fix,
-  };
-}
-
-async function checkKubectl(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<Check> {
-  const base = { name: 'kubectl', required: false } as const;
-  const bin = findBinary('kubectl', env, extra);
-  if (!bin) {
-    return { ...base, status: 'optional', detail: 'kubectl not found (kind backend)', fix: "install kubectl (Kubernetes' apt repository or its release binary)" };
-  }
-  const r = await run(bin, ['version', '--client', '-o', 'json'], env);
-  let v = '';
-  try {
-    v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
-  } catch {
-    /* old kubectl */
-  }
-  return { ...base, status: 'ok', detail: `${bin}${v ? ` ${v}` : ''}` };
-}
-
-async function checkDocker(env: NodeJS.ProcessEnv): Promise<Check> {
-  const base = { name: 'docker-engine', required: false } as const;
-  const socket = socketFrom(env.DOCKER_HOST) ?? '/var/run/docker.sock';
-  if (env.DOCKER_HOST && !socketFrom(env.DOCKER_HOST)) {
-    return { ...base, status: 'optional', detail: `DOCKER_HOST=${env.DOCKER_HOST}: only unix sockets are checked`, fix: 'use a unix:// DOCKER_HOST' };
-  }
-  const p = existsSync(socket) ? await ping(socket) : { ok: false, detail: `${socket} does not exist` };
-  if (p.ok) return { ...base, status: 'ok', detail: `engine at ${socket} answers` };
-  return {
-    ...base,
-    status: 'optional',
-    detail: `no Docker engine reachable (kind and container backends): ${p.detail}`,
-    fix: 'start a Docker engine, or run podman system service and set DOCKER_HOST to its socket (see the podman check)',
-  };
-}
-
-/** Each available backend's own checks: required for the default backend, optional for the others. */
+/** Each available backend's own checks: required for the chosen (default) backend, optional for the others. */
 async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
   const out: Check[] = [];
   for (const name of availableBackends()) {
-    const required = name === DEFAULT_BACKEND;
+    const required = name === (opts.backend ?? DEFAULT_BACKEND);
     const checks = await getBackend(name).check({ ...(opts.env ? { env: opts.env } : {}), ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.extraDirs ? { extraDirs: opts.extraDirs } : {}) });
     for (const c of checks) {
       out.push({ name: c.name, status: c.ok ? 'ok' : required ? 'missing' : 'optional', required, detail: required ? c.detail : `${c.detail} (${name} backend)`, ...(c.fix ? { fix: c.fix } : {}) });
@@ -194,19 +94,23 @@ async function backendChecks(opts: DoctorOptions): Promise<Check[]> {
   return out;
 }
 
+/** Go, for components built from upstream source (go:, containerd-go:, multus). Optional. */
+async function checkGo(env: NodeJS.ProcessEnv): Promise<Check> {
+  const base = { name: 'go', required: false };
+  try {
+    const tc = await goToolchain({ env });
+    return { ...base, status: 'ok', detail: `${tc.version} (${tc.go}), GOPROXY=${tc.proxy}: components can be built from upstream source (cni: go:..., runtime: containerd-go:..., multus)` };
+  } catch (e) {
+    return { ...base, status: 'optional', detail: `${(e as Error).message.split(': go: sources')[0]} (needed only for components built from upstream source)`, fix: 'install Go (https://go.dev/doc/install), or use Debian, tarball or dir: sources' };
+  }
+}
+
 /** Every check, in display order. */
 export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
   const env = opts.env ?? process.env;
-  const extra = opts.extraDirs ?? SBIN_DIRS;
-  const [backends, cache, podman, kind, kubectl, docker] = await Promise.all([
-    backendChecks(opts),
-    checkCniCache(env),
-    checkPodman(env, extra),
-    checkKind(env, extra),
-    checkKubectl(env, extra),
-    checkDocker(env),
-  ]);
-  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, podman, kind, kubectl, docker];
+  // kind and kubectl, podman and the Docker engine are the kind and container backends' own checks.
+  const [backends, cache, go] = await Promise.all([backendChecks(opts), checkCniCache(env), checkGo(env)]);
+  return [checkNode(opts.nodeVersion ?? process.versions.node), ...backends, checkSystemPlugins(opts.systemCniDir ?? '/usr/lib/cni'), cache, go];
 }
 
 export function formatChecks(checks: Check[]): string[] {
@@ -224,11 +128,13 @@ export function doctorCommandWith(opts: DoctorOptions): Command {
   return {
     name: 'doctor',
     summary: 'check the prerequisites, with the fix for each missing one',
-    usage: 'faultline doctor [--json]',
-    optionHelp: { json: 'machine-readable output' },
-    options: { json: { type: 'boolean' } },
+    usage: 'faultline doctor [--json] [--backend NAME]',
+    optionHelp: { json: 'machine-readable output', backend: `the backend whose prerequisites are required (default ${DEFAULT_BACKEND})` },
+    options: { json: { type: 'boolean' }, backend: { type: 'string' } },
     async run(values, _positionals, io) {
-      const checks = await runDoctor(opts);
+      const backend = typeof values.backend === 'string' ? values.backend : undefined;
+      if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error
+      const checks = await runDoctor({ ...opts, ...(backend ? { backend } : {}) });
       if (values.json) io.out(JSON.stringify(checks, null, 2));
       else for (const l of formatChecks(checks)) io.out(l);
       const missing = checks.filter((c) => c.status === 'missing');

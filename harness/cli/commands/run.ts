@@ -1,10 +1,11 @@
 // faultline run <files or dirs>: every cell of every scenario, reports under reports/<run-id>/.
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { loadScenarios } from '../../scenario/load.ts';
 import { parseOnly } from '../../scenario/matrix.ts';
 import { defaultJobs, runCells } from '../../runner/run.ts';
-import { planCells, type CellPlan } from '../../runner/cell.ts';
+import type { CellPlan } from '../../runner/cell.ts';
+import { selectRun } from '../../runner/select.ts';
+import { parseShard, readDurations } from '../../runner/shard.ts';
 import { allReapers, getBackend } from '../../backends/index.ts';
 import { createReporters, DEFAULT_REPORTERS } from '../../reporters/index.ts';
 import { runExitCode } from '../../runner/outcome.ts';
@@ -14,13 +15,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { RunReport } from '../../model/report.ts';
 import { shrinkCell, type ShrinkOutcome } from '../../shrink/shrink.ts';
 
+/** A run label: printable, one line, short enough to read in a report. */
+const RUN_LABEL = /^[\x21-\x7e][\x20-\x7e]{0,199}$/;
+
 /** Most cells run at once; more would only queue behind the machine's cores. */
 export const MAX_JOBS = 1024;
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run scenarios (files or directories) across their matrix and write reports.',
-  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--backend NAME] [--shrink [--shrink-runs N]] [--max-cells N]',
+  usage: 'faultline run <files or dirs...> [--out DIR] [--only dim=value]... [--suite NAME] [--jobs N] [--seed N] [--reporter NAME]... [--backend NAME] [--shard i/n [--durations FILE] [--run-label TEXT]] [--shrink [--shrink-runs N]] [--max-cells N]',
   optionHelp: {
     out: 'report directory (default reports/<run-id>)',
     only: 'run only the cells with this matrix value, e.g. --only harvester=v1.4.2',
@@ -31,6 +35,9 @@ export const runCommand: Command = {
     backend: 'run every cell on this backend instead of the scenario\'s cluster.backend (local)',
     shrink: 'for a failing churn cell, search a smaller schedule that fails the same way and write it as a scenario',
     'shrink-runs': 'most runs the shrink search may make',
+    shard: 'run only shard i of n (e.g. 2/4): a deterministic slice of the cells; merge the shards with merge-reports',
+    durations: 'with --shard: balance the shards by the cell durations of an earlier report.json (default: by count)',
+    'run-label': 'with --shard: a name for this run (e.g. the CI pipeline id), so merge-reports never mixes shards of two runs',
     ...maxCellsHelp,
   },
   options: {
@@ -43,6 +50,9 @@ export const runCommand: Command = {
     backend: { type: 'string' },
     shrink: { type: 'boolean' },
     'shrink-runs': { type: 'string' },
+    shard: { type: 'string' },
+    durations: { type: 'string' },
+    'run-label': { type: 'string' },
     ...maxCellsOption,
   },
   async run(values, positionals, io) {
@@ -53,20 +63,26 @@ export const runCommand: Command = {
     const limits = maxCellsFlag(values);
     if (values.out === '') throw new FaultlineError('usage', 'Expected the `--out` option to be a directory path, got an empty string');
     if (shrinkRuns !== undefined && !values.shrink) throw new FaultlineError('usage', '--shrink-runs needs --shrink');
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    if (values.durations !== undefined && !shard) throw new FaultlineError('usage', '--durations needs --shard (it balances the shards)');
+    if (values['run-label'] !== undefined && !shard) throw new FaultlineError('usage', '--run-label needs --shard (it tells the shards of one run apart from another\'s)');
+    const label = typeof values['run-label'] === 'string' ? values['run-label'] : undefined;
+    if (label !== undefined && !RUN_LABEL.test(label)) throw new FaultlineError('usage', `Expected the \`--run-label\` option to be 1 to 200 printable characters, got \`${label}\``);
     const backend = typeof values.backend === 'string' ? values.backend : undefined;
     if (backend !== undefined) getBackend(backend); // an unknown or planned name is a usage error, before any loading
-    let scenarios = await loadScenarios(positionals.map((p) => path.resolve(p)), { ...limits, ...(backend ? { backend } : {}) });
-    if (typeof values.suite === 'string') {
-      const suite = values.suite;
-      scenarios = scenarios.filter((s) => s.suites.includes(suite));
-      if (!scenarios.length) throw new FaultlineError('usage', `--suite ${suite}: no scenario in ${positionals.join(', ')} belongs to suite '${suite}'`);
-    }
-    const only = parseOnly(values.only as string[] | undefined);
-    // --only applies to scenarios that have the dimensions it names.
-    const plans = planCells(scenarios, { only, ...(backend ? { backend } : {}) });
-    const unusedOnly = [...only.keys()].filter((dim) => !scenarios.some((s) => dim in s.matrix));
-    if (unusedOnly.length) throw new FaultlineError('usage', `--only ${unusedOnly[0]}=...: no scenario has a matrix dimension '${unusedOnly[0]}'`);
-    if (!plans.length) throw new FaultlineError('usage', 'no cell to run');
+    const durations = typeof values.durations === 'string' ? await readDurations(values.durations) : undefined;
+    const selection = await selectRun({
+      paths: positionals,
+      ...(typeof values.suite === 'string' ? { suite: values.suite } : {}),
+      only: parseOnly(values.only as string[] | undefined),
+      ...(backend ? { backend } : {}),
+      ...limits,
+      ...(shard ? { shard } : {}),
+      ...(durations ? { durations } : {}),
+      ...(label !== undefined ? { label } : {}),
+    });
+    const plans = selection.cells;
+    if (selection.shard) io.err(`shard ${selection.shard.index}/${selection.shard.total}: ${plans.length} of ${selection.shard.plan.length} cells (balanced by ${selection.shard.balance}; run key ${selection.shard.runKey})`);
     const reporters = createReporters((values.reporter as string[] | undefined) ?? DEFAULT_REPORTERS);
     const report = await runCells({
       cells: plans,
@@ -78,6 +94,7 @@ export const runCommand: Command = {
       backends: getBackend,
       reapers: allReapers(),
       argv: process.argv.slice(2),
+      ...(selection.shard ? { shard: selection.shard } : {}),
     });
     if (report.written?.length) io.err(`reports: ${report.written.join(', ')}`);
     if (values.shrink) await shrinkFailingChurns(plans, report, { signal: io.signal, out: io.out, ...(shrinkRuns !== undefined ? { maxRuns: shrinkRuns } : {}) });

@@ -19,6 +19,7 @@ export const runtimeCommand: Command = {
       io.out(`cache: ${componentsCacheDir()}`);
       io.out('real (containerd, driven over CRI):');
       for (const name of containerdReleaseNames()) io.out(`  ${name}`);
+      io.out('  containerd-go:vX.Y.Z   (built from upstream source through the Go module proxy; also containerd-go:<commit>)');
       io.out('  containerd-dir:/path   (your own build: bin/containerd, bin/containerd-shim-runc-v2, bin/ctr)');
       io.out("model (faultline's libcni model):");
       for (const name of await listRuntimeProfiles()) io.out(`  ${name}`);
@@ -27,7 +28,7 @@ export const runtimeCommand: Command = {
     if (sub !== 'install') throw new FaultlineError('usage', `${sub ? `unknown subcommand '${sub}'` : 'missing subcommand'}\nusage: ${USAGE}`);
     if (!args.length) throw new FaultlineError('usage', `runtime install needs at least one name\nusage: ${USAGE}`);
     for (const name of args) {
-      if (!name.startsWith('containerd-')) throw new FaultlineError('usage', `'${name}' is not a real runtime (containerd-1.6, containerd-2.1, containerd-dir:/path); model runtimes need no install`);
+      if (!name.startsWith('containerd-')) throw new FaultlineError('usage', `'${name}' is not a real runtime (containerd-1.6, containerd-2.1, containerd-go:vX.Y.Z, containerd-dir:/path); model runtimes need no install`);
       const r = await resolveContainerd(name, { signal: io.signal, onProgress: (m) => io.err(`  ${m}`) });
       io.out(`ok  ${name}  containerd ${r.version}, libcni ${r.libcni}  ${r.source}  ${r.dir}`);
     }

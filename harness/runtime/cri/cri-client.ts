@@ -105,7 +105,9 @@ export class CriClient {
   ) {
     const v1 = runtimeV1(protoFile);
     const target = `unix://${socket}`;
-    const make = (name: string) => new (v1[name] as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure()) as unknown as Service;
+    // A runtime that is still starting: reconnect within milliseconds, not gRPC's default second.
+    const options = { 'grpc.initial_reconnect_backoff_ms': 10, 'grpc.min_reconnect_backoff_ms': 10, 'grpc.max_reconnect_backoff_ms': 200 };
+    const make = (name: string) => new (v1[name] as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), options) as unknown as Service;
     this.runtime = make('RuntimeService');
     this.images = make('ImageService');
   }

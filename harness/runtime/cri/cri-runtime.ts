@@ -2,6 +2,7 @@
 // tmpfs /run, driven over CRI as kubelet drives it. Its CRI plugin and the libcni it was built with do
 // the pod networking, so every error a scenario sees is containerd's own, with its gRPC status.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Node, NodeDaemon } from '../../backends/types.ts';
 import type { Attachment } from '../../model/snapshot.ts';
 import { parseNetworkConfigFile } from '../libcni/cni-runtime.ts';
@@ -70,24 +71,29 @@ export class CriRuntime implements SandboxRuntime {
       // Its own shim first on PATH; runc from the host.
       env: { PATH: `${RUNTIME_BIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
     });
-    this.client?.close();
-    this.client = new CriClient(this.opts.component.protoFile, node.hostPath(CONTAINERD_SOCKET));
     await this.waitReady();
-    if (!(await this.client.hasImage(PAUSE_IMAGE))) await this.importPause();
+    if (!(await this.client!.hasImage(PAUSE_IMAGE))) await this.importPause();
   }
 
+  /** Until containerd's socket exists and CRI answers (a client made before the socket exists waits on gRPC's backoff). */
   private async waitReady(): Promise<void> {
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 30_000);
-    let last = '';
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const socket = this.node.hostPath(CONTAINERD_SOCKET);
+    this.client?.close();
+    this.client = undefined;
+    let last = 'its socket does not exist yet';
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       if (!this.daemon?.running) {
         throw new Error(`containerd on ${this.node.name} exited while starting (see /var/log/containerd.log on the node)${last ? `: ${last}` : ''}`);
       }
-      try {
-        await this.client!.version(1000);
-        return;
-      } catch (e) {
-        last = e instanceof CriError ? `${e.codeName}: ${e.details}` : String(e);
+      if (!this.client && existsSync(socket)) this.client = new CriClient(this.opts.component.protoFile, socket);
+      if (this.client) {
+        try {
+          await this.client.version(1000);
+          return;
+        } catch (e) {
+          last = e instanceof CriError ? `${e.codeName}: ${e.details}` : String(e);
+        }
       }
       if (Date.now() > deadline) throw new Error(`containerd on ${this.node.name} did not answer CRI within ${this.opts.readyTimeoutMs ?? 30_000} ms: ${last}`);
       await new Promise((r) => setTimeout(r, delay));

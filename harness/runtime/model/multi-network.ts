@@ -1,6 +1,6 @@
 // Multi-network pods as Multus attaches them: the default network on eth0, secondary networks by
 // name on net1, net2..., each a delegate call through the runtime. Definitions come from the cell's
-// NetworkStore. What the runtime reads at DEL is the delegation semantics (FACTS.md section 3):
+// NetworkStore. What the runtime reads at DEL is the delegation semantics (kubeovn/kube-ovn#4747):
 //
 //   definition-at-del  every network's definition is read again when the pod is deleted; if one is
 //                      missing, the teardown of the whole pod stops and nothing is released. This is

@@ -1,0 +1,3 @@
+import { describeScenario } from 'faultline/vitest';
+
+describeScenario('scenarios/empty-cache-del.yaml');
