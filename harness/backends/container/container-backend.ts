@@ -16,6 +16,7 @@ import { type ContainerEngine, type EnginePlan, connectExternal, planEngine, pla
 import { ensureNodeImage } from './image.ts';
 import { ContainerNode } from './container-node.ts';
 import { containerBackendChecks } from './checks.ts';
+import { tearDownAll } from '../teardown.ts';
 import { type EngineResource, isEngineEntry, removeLabelled, removeRunCgroups, runContainerCgroupRoot } from './reaper.ts';
 
 export interface ContainerBackendOptions {
@@ -48,16 +49,8 @@ export class ContainerCluster implements Cluster {
     return this.downed;
   }
 
-  private async removeAll(): Promise<void> {
-    const all = [...this.nodes, ...this.segmentNodes];
-    const results = await Promise.allSettled(all.map((n) => n.destroy()));
-    const problems = results.flatMap((r, i) => (r.status === 'rejected' ? [`${all[i]!.name}: ${errorMessage(r.reason)}`] : []));
-    if (problems.length) {
-      throw new FaultlineError('environment', `cluster teardown left problems:\n${problems.join('\n')}`, {
-        cause: new AggregateError(results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))),
-        hint: "run 'faultline gc' once faultline has exited",
-      });
-    }
+  private removeAll(): Promise<void> {
+    return tearDownAll([...this.nodes, ...this.segmentNodes].map((n) => ({ name: n.name, down: () => n.destroy() })));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

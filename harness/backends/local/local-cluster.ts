@@ -1,6 +1,7 @@
 // The nodes of one cell on the local backend. down() powers every node off (SIGKILL of everything
 // inside) and keeps the disk for the report; it is idempotent and collects every error.
-import { FaultlineError, errorMessage } from '../../errors.ts';
+import { FaultlineError } from '../../errors.ts';
+import { tearDownAll } from '../teardown.ts';
 import type { Cluster } from '../types.ts';
 import type { LocalNode } from './local-node.ts';
 import type { Segment } from './segment.ts';
@@ -28,17 +29,10 @@ export class LocalCluster implements Cluster {
   }
 
   async down(): Promise<void> {
-    const results = await Promise.allSettled(this.nodes.map((n) => n.powerOff()));
-    const problems = results.flatMap((r, i) => (r.status === 'rejected' ? [`node ${this.nodes[i]!.name}: ${errorMessage(r.reason)}`] : []));
-    const segs = await Promise.allSettled(this.segments.map((s) => s.down()));
-    problems.push(...segs.flatMap((r, i) => (r.status === 'rejected' ? [`segment ${this.segments[i]!.name}: ${errorMessage(r.reason)}`] : [])));
-    results.push(...segs);
-    if (problems.length) {
-      throw new FaultlineError('environment', `cluster teardown left problems:\n${problems.join('\n')}`, {
-        cause: new AggregateError(results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))),
-        hint: "run 'faultline gc' once faultline has exited",
-      });
-    }
+    // Nodes first: a segment's links go with the nodes' namespaces.
+    await tearDownAll(this.nodes.map((n) => ({ name: `node ${n.name}`, down: () => n.powerOff() })), [
+      ...this.segments.map((g) => ({ name: `segment ${g.name}`, down: () => g.down() })),
+    ]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
