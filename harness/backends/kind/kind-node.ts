@@ -1,18 +1,20 @@
 // One node of a kind cluster: a container kind made (<cluster>-control-plane, -worker, -worker2...).
-// Commands and files go through the container's init by pid (pid-node.ts), never through the engine's
-// exec. A power cut is SIGKILL of the container through the engine (kill marks it stopped, so the
-// restart policy does not fire: a power cut, not the clean systemd shutdown `docker stop` sends),
-// power on is a start of the same container: /var (kind's anonymous volume) and the container's own
-// layer (/etc) stay, /run and /tmp come back empty. Refused where the provider cannot restart nodes
-// (podman: kind #2272, #3473) and for nodes whose stack keeps state on tmpfs (etcd under /tmp).
+// Commands and files go through the container's init by pid (NamespaceNode, as on the container
+// backend), never through the engine's exec. Commands take one nsenter each, in the container's IPC
+// namespace too: the image is kind's, perl (the exec agent) is not guaranteed there. A power cut is
+// SIGKILL of the container through the engine (kill marks it stopped, so the restart policy does not
+// fire: a power cut, not the clean systemd shutdown `docker stop` sends), power on is a start of the
+// same container: /var (kind's anonymous volume) and the container's own layer (/etc) stay, /run and
+// /tmp come back empty. Refused where the provider cannot restart nodes (podman: kind #2272, #3473)
+// and for nodes whose stack keeps state on tmpfs (etcd under /tmp).
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../../errors.ts';
-import type { NodeSpec } from '../types.ts';
+import type { NodeDaemon, NodeSpec } from '../types.ts';
+import { NamespaceNode } from '../local/namespace-node.ts';
 import { NodePaths } from '../local/node-paths.ts';
 import { isSameProcessAlive, readStartTime } from '../../util/procfs.ts';
-import { PidNode } from './pid-node.ts';
 import type { EngineCli } from './engine.ts';
 
 export interface KindNodeOptions {
@@ -31,14 +33,14 @@ interface Init {
   startTime: number;
 }
 
-export class KindNode extends PidNode {
+export class KindNode extends NamespaceNode {
   readonly containerName: string;
   private init: Init | undefined;
   private booted: number | undefined;
   private offline: NodePaths | undefined;
 
   constructor(private readonly opts: KindNodeOptions) {
-    super(opts.spec);
+    super(opts.spec, { execAgent: false, enterIpc: true });
     this.containerName = opts.containerName;
   }
 
@@ -60,11 +62,16 @@ export class KindNode extends PidNode {
     return i && isSameProcessAlive(i) ? i.pid : undefined;
   }
 
-  protected paths(): NodePaths {
+  /** While it runs, the whole disk through the init's root; while off, the offline view (prepareOffline). */
+  protected get paths(): NodePaths {
     const pid = this.livePid();
     if (pid !== undefined) return new NodePaths({ nodeName: this.name, diskDir: `/proc/${pid}/root`, holderPid: () => this.livePid() });
     if (!this.offline) throw new FaultlineError('environment', `node ${this.name} is powered off and its disk is not reachable from this host`);
     return this.offline;
+  }
+
+  override startDaemon(name: string, _argv: readonly string[]): Promise<NodeDaemon> {
+    return Promise.reject(new FaultlineError('invalid-input', `node ${this.name}: a kind node runs its own daemons (systemd, containerd, kubelet); faultline starts none (${name})`));
   }
 
   /** Takes the running container as this node (after kind created it). */
@@ -97,6 +104,7 @@ export class KindNode extends PidNode {
     }
     this.init = undefined;
     this.booted = undefined;
+    await this.forgetProcesses();
   }
 
   /** The engine starts the same container again (kind's entrypoint, then systemd). */

@@ -63,11 +63,11 @@ export class ExecAgent {
   private nextId = 1;
   private dead = false;
 
-  /** Starts the agent inside the namespaces of `holderPid` (mount, uts, net; pid: the node's own). */
-  constructor(holderPid: number, pathEnv: string) {
+  /** Starts the agent inside the namespaces of `holderPid` (mount, uts, net, ipc if asked; pid: the node's own). */
+  constructor(holderPid: number, pathEnv: string, opts: { ipc?: boolean } = {}) {
     this.child = execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(holderPid), '-m', '-u', '-n', `--pid=/proc/${holderPid}/ns/pid_for_children`, '--', 'perl', '-e', AGENT_SOURCE, '/run/.faultline-agent.lock', '/run/.faultline-agent'],
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(holderPid), '-m', '-u', ...(opts.ipc ? ['-i'] : []), '-n', `--pid=/proc/${holderPid}/ns/pid_for_children`, '--', 'perl', '-e', AGENT_SOURCE, '/run/.faultline-agent.lock', '/run/.faultline-agent'],
       { ...AGENT_OPTIONS, env: { PATH: pathEnv } },
     );
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));

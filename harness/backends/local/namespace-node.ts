@@ -1,9 +1,10 @@
 // What every node made of Linux namespaces does the same way, whoever made the namespaces (a holder
-// process on the local backend, a container's init on the container backend): commands entered into
-// the node's namespaces by pid, files through NodePaths (persistent roots on the node's disk, volatile
-// ones through /proc/<pid>/root, symlinks resolved as the node would and kept inside the roots), pod
-// network namespaces under the node's /run/netns, daemons in the node's pid namespace. A subclass
-// brings the power: which pid is the node's now, and what powering on and off means.
+// process on the local backend, a container's init on the container and kind backends): commands
+// entered into the node's namespaces by pid, files through NodePaths (persistent roots on the node's
+// disk, volatile ones through /proc/<pid>/root, symlinks resolved as the node would and kept inside the
+// roots), pod network namespaces under the node's /run/netns, daemons in the node's pid namespace. A
+// subclass brings the power: which pid is the node's now, and what powering on and off means; a node
+// whose image is not faultline's (kind) opts out of the exec agent (NamespaceNodeOptions).
 import { ExecAgent } from './exec-agent.ts';
 import { lstat, readFile } from 'node:fs/promises';
 import { chmodSync, closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
@@ -24,16 +25,30 @@ const USE_AGENT = process.env.FAULTLINE_EXEC_AGENT !== '0';
 export const NODE_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const NETNS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
+export interface NamespaceNodeOptions {
+  /**
+   * Commands through the per-node exec agent (default true). false: one nsenter spawn per command, as
+   * with FAULTLINE_EXEC_AGENT=0, for a node image that is not faultline's (the agent needs perl).
+   */
+  execAgent?: boolean;
+  /** Commands also enter the init's IPC namespace (a container's own; a local holder shares the host's). */
+  enterIpc?: boolean;
+}
+
 export abstract class NamespaceNode implements Node {
   readonly name: string;
   readonly spec: NodeSpec;
+  private readonly useAgent: boolean;
+  private readonly enterIpc: boolean;
   private agent: ExecAgent | undefined;
   private agentPid: number | undefined;
   private readonly daemons = new Set<NodeDaemon>();
 
-  constructor(spec: NodeSpec) {
+  constructor(spec: NodeSpec, opts: NamespaceNodeOptions = {}) {
     this.name = spec.name;
     this.spec = spec;
+    this.useAgent = USE_AGENT && opts.execAgent !== false;
+    this.enterIpc = opts.enterIpc === true;
   }
 
   abstract readonly running: boolean;
@@ -83,7 +98,7 @@ export abstract class NamespaceNode implements Node {
     const log = (await this.paths.resolve(`/var/log/${name}.log`, { followFinal: true })).hostPath;
     const subprocess = execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', '-n', `--pid=/proc/${pid}/ns/pid_for_children`, '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...argv],
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', ...(this.enterIpc ? ['-i'] : []), '-n', `--pid=/proc/${pid}/ns/pid_for_children`, '--', 'setpriv', '--pdeathsig', 'KILL', '--', ...argv],
       {
         detached: true,
         stdin: 'ignore',
@@ -140,7 +155,7 @@ export abstract class NamespaceNode implements Node {
       throw new FaultlineError('internal', `exec on node ${this.name}: argv must be a non-empty string array`);
     }
     const pid = this.requireRunning('exec');
-    if (USE_AGENT) {
+    if (this.useAgent) {
       const t0 = performance.now();
       const r = await this.agentFor(pid).run(argv, {
         env: { PATH: NODE_PATH_ENV, ...opts.env },
@@ -153,7 +168,7 @@ export abstract class NamespaceNode implements Node {
     const netArg = opts.netns === undefined ? '-n' : `--net=/proc/${pid}/root${netnsNodePath(opts.netns)}`;
     const subprocess = execa(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', netArg, `--pid=/proc/${pid}/ns/pid_for_children`, '--', ...argv],
+      ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(pid), '-m', '-u', ...(this.enterIpc ? ['-i'] : []), netArg, `--pid=/proc/${pid}/ns/pid_for_children`, '--', ...argv],
       {
         detached: true,
         reject: false,
@@ -187,7 +202,7 @@ export abstract class NamespaceNode implements Node {
   private agentFor(pid: number): ExecAgent {
     if (!this.agent || !this.agent.alive || this.agentPid !== pid) {
       this.agent?.stop();
-      this.agent = new ExecAgent(pid, NODE_PATH_ENV);
+      this.agent = new ExecAgent(pid, NODE_PATH_ENV, { ipc: this.enterIpc });
       this.agentPid = pid;
     }
     return this.agent;
