@@ -34,14 +34,16 @@ export interface Selection {
 /** Loads and plans; a filter that selects nothing is a usage error naming it. */
 export async function selectRun(opts: SelectOptions): Promise<Selection> {
   if (!opts.paths.length) throw new FaultlineError('usage', 'name at least one scenario file or directory, e.g. faultline run scenarios/');
-  let scenarios = await loadScenarios(opts.paths.map((p) => path.resolve(p)), {
-    ...(opts.maxCells !== undefined ? { maxCells: opts.maxCells } : {}),
-    ...(opts.backend ? { backend: opts.backend } : {}),
-  });
+  const load = (paths: readonly string[], backend: string | undefined) =>
+    loadScenarios(paths, { ...(opts.maxCells !== undefined ? { maxCells: opts.maxCells } : {}), ...(backend ? { backend } : {}) });
+  // With --suite, every file is validated as written (a kind scenario beside the suite is not
+  // refused for --backend local); the suite's own scenarios are then loaded for --backend.
+  let scenarios = await load(opts.paths.map((p) => path.resolve(p)), opts.suite === undefined ? opts.backend : undefined);
   if (opts.suite !== undefined) {
     const suite = opts.suite;
     scenarios = scenarios.filter((s) => s.suites.includes(suite));
     if (!scenarios.length) throw new FaultlineError('usage', `--suite ${suite}: no scenario in ${opts.paths.join(', ')} belongs to suite '${suite}'`);
+    if (opts.backend) scenarios = await load(scenarios.map((s) => s.file), opts.backend);
   }
   const only = opts.only ?? new Map();
   // --only applies to scenarios that have the dimensions it names.

@@ -58,8 +58,8 @@ describe.skipIf(skip)(titled('faultline run --backend container', skip), () => {
   }
 
   async function waitUntilWaiting(run: ReturnType<typeof start>, stateDir: string): Promise<string> {
-    await waitFor(() => run.output().includes('step 1/1: wait') || run.exitCode !== null, 120_000, 'the run to reach its wait step');
-    expect(run.output()).toContain('step 1/1: wait');
+    await waitFor(() => run.output().includes('step 1 (1/1): wait') || run.exitCode !== null, 120_000, 'the run to reach its wait step');
+    expect(run.output()).toContain('step 1 (1/1): wait');
     const [runId] = await readdir(path.join(stateDir, 'runs'));
     marks.push(runId!);
     // While the run lives, its containers and processes are found (the leftover checks can fail).
