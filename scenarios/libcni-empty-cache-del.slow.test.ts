@@ -149,7 +149,7 @@ describe.skipIf(offline)(titled('scenarios libcni-empty-cache-del and its 0.3.1 
     const md = await readFile(path.join(run.outDir, 'summary.md'), 'utf8');
     expect(md).toMatch(/failed to destroy network for sandbox "[0-9a-f]{64}": failed to get network "lab-net" cached result: decoding version from network config: unexpected end of JSON input/);
     // Evidence as table rows: node | file or device | owner | detail.
-    expect(md).toMatch(/\| node-1 \| `veth[0-9a-f]{8}` \| \(on cni0\) peers into cni-/);
+    expect(md).toMatch(/\| node-1 \| `veth[0-9a-f]{8}` \| `victim-n1-0` \| \(on cni0\) peers into cni-/);
     expect(md).toMatch(/\| node-1 \| `\/var\/lib\/cni\/networks\/lab-net\/10\.88\.0\.\d+` \| `[0-9a-f]{12}\/eth0` \| not a live attachment \|/);
     expect(md).toMatch(/\| node-1 \| `nat chain CNI-[0-9a-f]{24}` \| `[0-9a-f]{12}` \| \(\d+ rule\(s\)\) belongs to/);
   });
