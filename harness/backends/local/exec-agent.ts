@@ -1,5 +1,5 @@
 // Client of exec-agent.pl: one long-lived agent per powered-on node, started inside the node's
-// namespaces; many requests in flight at once. Used by LocalNode.exec to avoid a Node spawn (plus
+// namespaces; many requests in flight at once. Used by NamespaceNode.exec (local and container nodes) to avoid a Node spawn (plus
 // setpriv and nsenter) per command.
 import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
