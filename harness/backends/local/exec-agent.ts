@@ -1,6 +1,6 @@
 // Client of exec-agent.pl: one long-lived agent per powered-on node, started inside the node's
-// namespaces; many requests in flight at once. Used by NamespaceNode.exec (local and container nodes) to avoid a Node spawn (plus
-// setpriv and nsenter) per command.
+// namespaces; many requests in flight at once. Used by NamespaceNode.exec (local and container
+// nodes) to avoid a Node spawn (plus setpriv and nsenter) per command.
 import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
