@@ -46,7 +46,7 @@ export function readBootId(): string {
   }
 }
 
-export type NsKind = 'mnt' | 'net' | 'uts';
+export type NsKind = 'mnt' | 'net' | 'uts' | 'pid' | 'pid_for_children';
 
 /** "net:[4026532248]" for a process's namespace, undefined when the process is gone. */
 export function readNs(pid: number | 'self', kind: NsKind): string | undefined {

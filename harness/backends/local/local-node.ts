@@ -222,8 +222,10 @@ export class LocalNode extends NamespaceNode {
     // kill loop runs; if the holder is already gone they cannot be pinned, and only the node's mount
     // tag (seen by every process in its mount namespace) is a safe match.
     const pins: number[] = [];
+    // The node's pid namespace is the holder's pid_for_children (catatonit is its init).
+    const pidNs = pid !== undefined ? readNs(pid, 'pid_for_children') : undefined;
     if (pid !== undefined) {
-      const files = [...['mnt', 'net', 'uts'].map((t) => `/proc/${pid}/ns/${t}`), ...safeReaddir(`/proc/${pid}/root/run/netns`).map((n) => `/proc/${pid}/root/run/netns/${n}`)];
+      const files = [...['mnt', 'net', 'uts', 'pid_for_children'].map((t) => `/proc/${pid}/ns/${t}`), ...safeReaddir(`/proc/${pid}/root/run/netns`).map((n) => `/proc/${pid}/root/run/netns/${n}`)];
       for (const f of files) {
         try {
           pins.push(openSync(f, 'r'));
@@ -234,6 +236,10 @@ export class LocalNode extends NamespaceNode {
     }
     const pinned = pins.length > 0;
     try {
+      // First what runs inside the node's pid namespace, while the nsenter wrappers outside it (the
+      // exec agent's, the daemons') still live to reap their children: killed together, the orphans
+      // go to the host's init, and catatonit's exit waits until that reaps them (seconds on some hosts).
+      if (pinned && pidNs !== undefined) await killMatching((p) => p.ns('pid') === pidNs);
       await killMatching((p) => {
         if (pinned) {
           const net = p.ns('net');
