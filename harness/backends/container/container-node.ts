@@ -230,7 +230,12 @@ export class ContainerNode extends NamespaceNode {
     const c = this.opts.engine.docker.getContainer(this.containerId);
     const deadline = Date.now() + 30_000;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      const s = (await c.inspect()).State;
+      // While the init exits, podman's inspect may fail reading its /proc (HTTP 500 "no such
+      // process"): the container is on its way down, ask again.
+      const s = await c.inspect().then((i) => i.State, (e: unknown) => {
+        if (/no such process/.test(errorMessage(e))) return { Running: true };
+        throw e;
+      });
       if (!s.Running) return;
       if (Date.now() > deadline) throw new FaultlineError('environment', `node ${this.name}: the engine still reports its container running 30 s after the power cut`);
       await sleep(delay);
